@@ -1,1 +1,2 @@
-export {};
+export * from './agent/index.js';
+export * from './fixtures/index.js';
