@@ -1,1 +1,49 @@
-export {};
+export {
+  type CommandBus,
+  type CommandBusObserver,
+  type CommandBusOptions,
+  type CommandHandler,
+  createCommandBus,
+} from './command-bus.js';
+export {
+  type ConnectionRegistry,
+  type ConnectionRegistryOptions,
+  createConnectionRegistry,
+  decodeOwner,
+  encodeOwner,
+  type Owner,
+  type ReannounceConflict,
+  type ReannounceEntry,
+} from './connection-registry.js';
+export {
+  InvalidCommandError,
+  PresenceDataError,
+  PresenceOptionError,
+  PresenceStateError,
+} from './errors.js';
+export {
+  type CloseReason,
+  decodeGatewayCommand,
+  encodeGatewayCommand,
+  type GatewayCommand,
+} from './gateway-command.js';
+export { DEFAULT_KEY_PREFIX, lastSeenKey, type PresenceKeys, presenceKeys } from './keys.js';
+export {
+  createPresenceWriter,
+  type FlushResult,
+  type MonotonicClock,
+  type PresenceWriter,
+  type PresenceWriterObserver,
+  type PresenceWriterOptions,
+  readLastSeen,
+} from './presence-writer.js';
+export { createPresenceRedis, type PresenceRedisOptions } from './redis-client.js';
+export { createRedisEpoch, type EpochCheck, type RedisEpoch, type RedisEpochOptions } from './redis-epoch.js';
+export {
+  type AdvanceResult,
+  createSessionStore,
+  type SessionAdvance,
+  type SessionState,
+  type SessionStore,
+  type SessionStoreOptions,
+} from './session-store.js';

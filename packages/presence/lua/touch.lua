@@ -1,0 +1,33 @@
+-- touch.lua: record last-seen for a chunk of agents, scored on the Redis clock.
+--
+-- KEYS[1]      last-seen sorted set (member = agent id, score = ms since the Unix epoch, Redis clock)
+-- KEYS[1 + i]  session hash of the i-th agent (one per agent, in ARGV order)
+-- ARGV[1]      session hash TTL in ms, refreshed when a seq is written (0 = leave the TTL alone)
+-- ARGV[2 + 3(i-1)], ARGV[3 + 3(i-1)], ARGV[4 + 3(i-1)]
+--              agent id, age in ms (how long ago the gateway saw the agent, >= 0),
+--              sequence number or '' when the touch carried none
+--
+-- score = TIME - age: every writer's timestamps come from this one clock, whatever the gateway's
+-- wall clock says. ZADD GT: a score never moves backwards (a late retry cannot rewind a newer one).
+-- The seq is written only into an existing session hash (a hash holding only a seq would look like
+-- known state) and only forwards (SessionStore.advance is the authoritative writer of seq).
+-- Returns the number of agents written.
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local ttl = tonumber(ARGV[1])
+local n = #KEYS - 1
+for i = 1, n do
+  local base = 2 + (i - 1) * 3
+  redis.call('ZADD', KEYS[1], 'GT', now - tonumber(ARGV[base + 1]), ARGV[base])
+  local seq = ARGV[base + 2]
+  if seq ~= '' then
+    local cur = redis.call('HGET', KEYS[1 + i], 'seq')
+    if cur and tonumber(cur) < tonumber(seq) then
+      redis.call('HSET', KEYS[1 + i], 'seq', seq)
+      if ttl > 0 then
+        redis.call('PEXPIRE', KEYS[1 + i], ttl)
+      end
+    end
+  end
+end
+return n

@@ -1,0 +1,77 @@
+/** One coalesced touch: when the agent was last seen (monotonic ms) and its newest sequence number. */
+export interface PendingTouch {
+  at: number;
+  seq: number | undefined;
+}
+
+export type PendingEntry = readonly [agentId: string, touch: PendingTouch];
+
+/**
+ * The writer's buffer: at most one entry per agent, kept in least-recently-touched-first order, so
+ * memory is bounded by the number of agents held and, over `maxPending`, the stalest entries go first.
+ * Single-threaded by design (one event loop); no operation awaits.
+ */
+export class PendingBuffer {
+  private entries = new Map<string, PendingTouch>();
+  private droppedSinceTake = 0;
+  private droppedTotal = 0;
+
+  constructor(private readonly maxPending: number) {}
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  /** Total entries dropped over `maxPending` since creation. */
+  get dropped(): number {
+    return this.droppedTotal;
+  }
+
+  /** Records a touch; the newest wins, a touch without seq keeps the seq of the one it replaces. O(1). */
+  touch(agentId: string, at: number, seq: number | undefined): void {
+    const prev = this.entries.get(agentId);
+    if (prev !== undefined) this.entries.delete(agentId);
+    this.entries.set(agentId, { at, seq: seq ?? prev?.seq });
+    this.enforceCap();
+  }
+
+  /** Removes and returns every entry, least recently touched first. */
+  drain(): PendingEntry[] {
+    const out = [...this.entries];
+    this.entries = new Map();
+    return out;
+  }
+
+  /**
+   * Puts back entries whose write failed, ahead of the current ones (they are older). An entry that
+   * was touched again meanwhile keeps the newer touch, and inherits the failed seq if it has none.
+   */
+  restore(failed: readonly PendingEntry[]): void {
+    if (failed.length === 0) return;
+    const current = this.entries;
+    this.entries = new Map();
+    for (const [agentId, touch] of failed) {
+      const newer = current.get(agentId);
+      if (newer === undefined) this.entries.set(agentId, touch);
+      else if (newer.seq === undefined) newer.seq = touch.seq;
+    }
+    for (const [agentId, touch] of current) this.entries.set(agentId, touch);
+    this.enforceCap();
+  }
+
+  /** Returns how many entries were dropped since the previous call. */
+  takeDropped(): number {
+    const n = this.droppedSinceTake;
+    this.droppedSinceTake = 0;
+    return n;
+  }
+
+  private enforceCap(): void {
+    while (this.entries.size > this.maxPending) {
+      const oldest = this.entries.keys().next().value as string;
+      this.entries.delete(oldest);
+      this.droppedSinceTake++;
+      this.droppedTotal++;
+    }
+  }
+}

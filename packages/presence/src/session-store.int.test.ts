@@ -1,0 +1,111 @@
+import { type RedisFixture, redisFixture } from '@opamp-fleet/testkit';
+import type { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PresenceDataError } from './errors.js';
+import { presenceKeys } from './keys.js';
+import { createPresenceRedis } from './redis-client.js';
+import { createSessionStore, type SessionStore } from './session-store.js';
+
+let fx: RedisFixture;
+let redis: Redis;
+let store: SessionStore;
+let keyPrefix: string;
+
+beforeAll(async () => {
+  fx = await redisFixture();
+  keyPrefix = fx.prefix;
+  redis = createPresenceRedis({ url: fx.url, redisOptions: { lazyConnect: true } });
+  await redis.connect();
+  store = createSessionStore({ redis, keyPrefix, ttlMs: 3_600_000 });
+});
+
+afterAll(async () => {
+  redis.disconnect();
+  await fx.stop();
+});
+
+const allBytes = new Uint8Array(256).map((_, i) => i);
+
+describe('SessionStore', () => {
+  it('reports an unknown agent, then the previous seq on every advance', async () => {
+    expect(await store.load('a1')).toBeNull();
+    expect(await store.advance('a1', { sequenceNum: 0, capabilities: 0x7ff, fields: {} })).toEqual({
+      known: false,
+      prevSequenceNum: null,
+    });
+    expect(await store.advance('a1', { sequenceNum: 1, capabilities: 0x7ff, fields: {} })).toEqual({
+      known: true,
+      prevSequenceNum: 0,
+    });
+    // an agent that restarted goes back to a low seq: advance is authoritative
+    expect(await store.advance('a1', { sequenceNum: 0, capabilities: 1, fields: {} })).toEqual({
+      known: true,
+      prevSequenceNum: 1,
+    });
+  });
+
+  it('round-trips binary fields byte for byte, and keeps fields not rewritten', async () => {
+    const [s, us] = await redis.time();
+    const redisNow = Number(s) * 1000 + Math.floor(Number(us) / 1000);
+    const slice = new Uint8Array([9, 0xff, 0, 0xfe, 7]).subarray(1, 4); // a view with an offset
+    await store.advance('bin', {
+      sequenceNum: 5,
+      capabilities: 2 ** 40 + 3,
+      fields: { health: allBytes, 'effective config': slice, empty: new Uint8Array(0) },
+    });
+    await store.advance('bin', {
+      sequenceNum: 6,
+      capabilities: 3,
+      fields: { desc: Buffer.from('é∑', 'utf8') },
+    });
+    const state = await store.load('bin');
+    expect(state).not.toBeNull();
+    expect(state!.sequenceNum).toBe(6);
+    expect(state!.capabilities).toBe(3);
+    expect(state!.updatedAt).toBeGreaterThanOrEqual(redisNow - 5);
+    expect(Object.keys(state!.fields).sort()).toEqual(['desc', 'effective config', 'empty', 'health']);
+    expect(Buffer.compare(state!.fields.health!, Buffer.from(allBytes))).toBe(0);
+    expect([...state!.fields['effective config']!]).toEqual([0xff, 0, 0xfe]);
+    expect(state!.fields.empty!.length).toBe(0);
+    expect(state!.fields.desc!.toString('utf8')).toBe('é∑');
+  });
+
+  it('sets and refreshes a TTL on the hash; ttlMs 0 keeps it forever', async () => {
+    const key = presenceKeys(keyPrefix).session('ttl');
+    await store.advance('ttl', { sequenceNum: 1, capabilities: 1, fields: {} });
+    await redis.pexpire(key, 1000);
+    await store.advance('ttl', { sequenceNum: 2, capabilities: 1, fields: {} });
+    expect(await redis.pttl(key)).toBeGreaterThan(3_000_000);
+
+    const forever = createSessionStore({ redis, keyPrefix, ttlMs: 0 });
+    await forever.advance('ttl', { sequenceNum: 3, capabilities: 1, fields: {} });
+    expect(await redis.pttl(key)).toBe(-1);
+    expect(createSessionStore({ redis, keyPrefix })).toBeDefined(); // default TTL (7 days)
+  });
+
+  it('rejects invalid numbers before writing', async () => {
+    await expect(store.advance('bad', { sequenceNum: -1, capabilities: 0, fields: {} })).rejects.toThrow(
+      /sequenceNum/,
+    );
+    await expect(store.advance('bad', { sequenceNum: 1, capabilities: 0.5, fields: {} })).rejects.toThrow(
+      /capabilities/,
+    );
+    expect(await store.load('bad')).toBeNull();
+  });
+
+  it('reports a corrupt stored seq as PresenceDataError', async () => {
+    await redis.hset(presenceKeys(keyPrefix).session('corrupt'), 'seq', 'x');
+    await expect(store.load('corrupt')).rejects.toThrow(PresenceDataError);
+  });
+
+  it('concurrent advances of one agent each see the previous seq exactly once', async () => {
+    const results = await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        store.advance('conc', { sequenceNum: i + 1, capabilities: 1, fields: {} }),
+      ),
+    );
+    const prevs = results.map((r) => r.prevSequenceNum);
+    expect(prevs.filter((p) => p === null)).toHaveLength(1);
+    expect(new Set(prevs).size).toBe(20);
+  });
+});
