@@ -36,7 +36,7 @@ export default defineConfig({
     coverage: {
       provider: 'v8',
       include: ['apps/*/src/**/*.ts', 'packages/*/src/**/*.ts'],
-      exclude: ['**/*.test.ts', '**/main.ts', 'packages/testkit/**'],
+      exclude: ['**/*.test.ts', '**/main.ts', '**/src/testing/**', 'packages/testkit/**'],
       reporter: ['text-summary', 'text'],
       thresholds: { lines: 80 },
     },

@@ -1,1 +1,17 @@
-export {};
+export type { VariableDoc } from './env.js';
+export { ConfigError, type ConfigIssue } from './errors.js';
+export {
+  currentProcessFacts,
+  describeGatewayConfig,
+  GATEWAY_ENV,
+  type GatewayConfig,
+  type LogLevel,
+  loadGatewayConfig,
+  type ProcessFacts,
+} from './gateway.js';
+export { renderVariablesTable } from './markdown.js';
+export {
+  connectionCapForFileLimit,
+  parseOpenFileSoftLimit,
+  readOpenFileSoftLimit,
+} from './open-file-limit.js';

@@ -1,1 +1,7 @@
-export {};
+export {
+  type CloseInfo,
+  DEFAULT_TEST_AGENT_CAPABILITIES,
+  TestAgent,
+  type TestAgentOptions,
+  UpgradeRejectedError,
+} from './test-agent.js';

@@ -1,0 +1,1 @@
+export { type ClusterRedis, clusterRedis } from './redis.js';

@@ -1,0 +1,143 @@
+import { parseArgs } from 'node:util';
+import { createOpAMPClient } from '@elastic/opamp-client-node';
+import { presenceKeys } from '@opamp-fleet/presence';
+import { type RunningProcess, startProcess, TestAgent } from '@opamp-fleet/testkit';
+import { Redis } from 'ioredis';
+import { clusterRedis } from './redis.js';
+
+const USAGE = `usage: pnpm demo [--gateways N] [--agents N] [--http-agents N] [--heartbeat S] [--port P] [--metrics-port P]
+Runs a local opamp-fleet cluster with a simulated demo fleet until Ctrl-C.`;
+
+const { values } = parseArgs({
+  options: {
+    gateways: { type: 'string', default: '2' },
+    agents: { type: 'string', default: '20' },
+    'http-agents': { type: 'string', default: '2' },
+    heartbeat: { type: 'string', default: '5' },
+    port: { type: 'string', default: '4320' },
+    'metrics-port': { type: 'string', default: '9464' },
+    help: { type: 'boolean', default: false },
+  },
+});
+if (values.help) {
+  console.log(USAGE);
+  process.exit(0);
+}
+const count = (name: keyof typeof values, min: number): number => {
+  const n = Number(values[name]);
+  if (!Number.isInteger(n) || n < min) {
+    console.error(`--${name} must be an integer >= ${min}\n${USAGE}`);
+    process.exit(2);
+  }
+  return n;
+};
+const gatewayCount = count('gateways', 1);
+const wsAgents = count('agents', 0);
+const httpAgents = count('http-agents', 0);
+const heartbeat = count('heartbeat', 1);
+const port = count('port', 1);
+const metricsPort = count('metrics-port', 1);
+
+const gatewayMain = new URL('../../gateway/dist/main.js', import.meta.url).pathname;
+const redis = await clusterRedis('opamp:demo:');
+const gateways: RunningProcess[] = [];
+const agents: TestAgent[] = [];
+const httpClients: Array<{ shutdown(): Promise<void> }> = [];
+let stopping = false;
+
+async function stop(code: number): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  console.log('\nstopping: fleet, then gateways (SIGTERM, paced drain), then Redis');
+  for (const c of httpClients) await c.shutdown().catch(() => {});
+  await Promise.allSettled(agents.map((a) => a.disconnect()));
+  await Promise.allSettled(gateways.map((g) => g.stop('SIGTERM', 15_000)));
+  await redis.stop();
+  process.exit(code);
+}
+process.on('SIGINT', () => void stop(0));
+process.on('SIGTERM', () => void stop(0));
+
+try {
+  for (let i = 0; i < gatewayCount; i++) {
+    const ops = metricsPort + i;
+    gateways.push(
+      await startProcess({
+        name: `gateway-${i + 1}`,
+        command: process.execPath,
+        args: [gatewayMain],
+        env: {
+          OPAMP_PORT: String(port),
+          METRICS_PORT: String(ops),
+          REDIS_URL: redis.url,
+          REDIS_KEY_PREFIX: redis.prefix,
+          GATEWAY_ID: `demo-gateway-${i + 1}`,
+          HEARTBEAT_INTERVAL_SECONDS: String(heartbeat),
+          LOG_LEVEL: 'warn',
+        },
+        readyUrl: `http://127.0.0.1:${ops}/readyz`,
+      }),
+    );
+  }
+  const url = `ws://127.0.0.1:${port}/v1/opamp`;
+  for (let i = 0; i < wsAgents; i++) {
+    const agent = await TestAgent.connect({
+      url,
+      attributes: { 'service.name': 'io.opamp-fleet.demo', 'service.instance.id': `demo-ws-${i + 1}` },
+    });
+    await agent.sendFullState();
+    agent.startHeartbeats(heartbeat * 1000);
+    agents.push(agent);
+  }
+  for (let i = 0; i < httpAgents; i++) {
+    const client = createOpAMPClient({
+      endpoint: `http://127.0.0.1:${port}/v1/opamp`,
+      heartbeatIntervalSeconds: heartbeat,
+    });
+    client.setAgentDescription({
+      identifyingAttributes: {
+        'service.name': 'io.opamp-fleet.demo',
+        'service.instance.id': `demo-http-${i + 1}`,
+      },
+      nonIdentifyingAttributes: { 'os.type': 'linux' },
+    });
+    client.start();
+    httpClients.push(client);
+  }
+} catch (err) {
+  console.error(err instanceof Error ? err.message : err);
+  await stop(1);
+}
+
+console.log(`opamp-fleet demo cluster
+  OpAMP endpoint   ws://127.0.0.1:${port}/v1/opamp and http://127.0.0.1:${port}/v1/opamp (${gatewayCount} gateways sharing the port)
+  metrics/health   ${gateways.map((_, i) => `http://127.0.0.1:${metricsPort + i}/metrics`).join('  ')}
+  Redis            ${redis.url} (${redis.origin}), key prefix ${redis.prefix}
+  demo fleet       ${wsAgents} WebSocket agents + ${httpAgents} HTTP agents (Elastic OpAMP client), heartbeat ${heartbeat} s
+Ctrl-C stops everything.`);
+
+const keys = presenceKeys(redis.prefix);
+const client = new Redis(redis.url, { lazyConnect: true, maxRetriesPerRequest: 1 });
+await client.connect();
+const report = async () => {
+  const [seconds] = (await client.time()) as [string | number, string | number];
+  const nowMs = Number(seconds) * 1000;
+  const fresh = await client.zcount(keys.lastSeen, nowMs - 3 * heartbeat * 1000, '+inf');
+  const held = await Promise.all(gateways.map((_, i) => heldConnections(metricsPort + i)));
+  console.log(
+    `${new Date().toISOString()}  agents seen within ${3 * heartbeat}s: ${fresh}  connections per gateway: ${held.join(' / ')}`,
+  );
+};
+setInterval(() => void report().catch((err) => console.error('status:', String(err))), heartbeat * 1000);
+void report();
+
+async function heldConnections(opsPort: number): Promise<string> {
+  const text = await fetch(`http://127.0.0.1:${opsPort}/metrics`).then((r) => r.text());
+  let total = 0;
+  for (const line of text.split('\n')) {
+    if (line.startsWith('opamp_gateway_connections{') || line.startsWith('opamp_gateway_connections ')) {
+      total += Number(line.split(' ').pop());
+    }
+  }
+  return String(total);
+}

@@ -1,0 +1,74 @@
+/**
+ * Process wiring of the gateway: configuration, logger, metrics, Redis, signals and exit codes.
+ * Exit codes: 0 after a drain on SIGTERM/SIGINT, 1 on a crash, 2 on invalid configuration,
+ * 3 when the server cannot start (uWebSockets.js fallback refused, port in use).
+ */
+import { ConfigError, loadGatewayConfig } from '@opamp-fleet/config';
+import { createPresenceRedis } from '@opamp-fleet/presence';
+import { createLogger, createMetricsRegistry } from '@opamp-fleet/telemetry';
+import { createGateway } from './gateway.js';
+import { throttled } from './loop.js';
+
+function loadConfig() {
+  try {
+    return loadGatewayConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
+}
+
+const config = loadConfig();
+const logger = createLogger({ name: 'opamp-gateway', level: config.logLevel });
+const metricsRegistry = createMetricsRegistry({ service: 'gateway' });
+const redisLog = throttled(10_000, (suppressed: number, err: Error) =>
+  logger.warn({ err, suppressed }, 'redis connection error'),
+);
+const redis = createPresenceRedis({
+  url: config.redisUrl,
+  connectionName: `opamp-gateway:${config.gatewayId}`,
+  commandTimeoutMs: config.redisCommandTimeoutMs,
+  onError: redisLog,
+});
+
+process.on('uncaughtException', (err) => {
+  logger.fatal({ err }, 'uncaught exception');
+  process.exit(1);
+});
+process.on('unhandledRejection', (err) => {
+  logger.fatal({ err }, 'unhandled rejection');
+  process.exit(1);
+});
+
+/** How long start-up waits for Redis; the gateway also starts without it (presence is buffered). */
+const REDIS_START_WAIT_MS = 5000;
+
+let gateway: ReturnType<typeof createGateway>;
+try {
+  await Promise.race([
+    new Promise((resolve) => redis.once('ready', resolve)),
+    new Promise((resolve) => setTimeout(resolve, REDIS_START_WAIT_MS).unref()),
+  ]);
+  gateway = createGateway(config, { redis, logger, metricsRegistry });
+  await gateway.listen();
+} catch (err) {
+  logger.fatal({ err }, 'gateway failed to start');
+  redis.disconnect();
+  process.exit(3);
+}
+
+let stopping = false;
+async function shutdown(signal: string): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  logger.info({ signal }, 'shutting down');
+  await gateway.close();
+  await redis.quit().catch(() => redis.disconnect());
+  logger.info('stopped');
+  process.exit(0);
+}
+process.on('SIGTERM', () => void shutdown('SIGTERM'));
+process.on('SIGINT', () => void shutdown('SIGINT'));

@@ -1,0 +1,64 @@
+/**
+ * The bench CLI: `pnpm bench <scenario> [options]` (see USAGE in args.ts). Prints progress on stderr,
+ * the summary on stdout, and writes `<scenario>-<date>-<agents>a.{json,md}` to the results directory.
+ * Exit codes: 0 complete run, 2 incomplete run (report still written), 1 failure, 64 usage error.
+ */
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ArgsError, commandLine, parseBenchArgs, USAGE } from './args.js';
+import { GeneratorLimitError } from './load/create-generator.js';
+import { formatConnectMarkdown } from './report/markdown.js';
+import { resultBaseName, writeResult } from './report/write.js';
+import { runConnectScenario } from './scenarios/connect.js';
+import { stopAllProcesses } from './targets/managed-process.js';
+import { TargetStartError } from './targets/server-target.js';
+
+const DEFAULT_RESULTS_DIR = fileURLToPath(new URL('../results/', import.meta.url));
+const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
+
+async function main(argv: readonly string[]): Promise<number> {
+  let options: ReturnType<typeof parseBenchArgs>;
+  try {
+    options = parseBenchArgs(argv);
+  } catch (error) {
+    if (!(error instanceof ArgsError)) throw error;
+    process.stderr.write(`bench: ${error.message}\n\n${USAGE}\n`);
+    return 64;
+  }
+  if (options.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  const report = await runConnectScenario(options, {
+    command: commandLine(argv),
+    redisUrl: process.env.REDIS_URL || DEFAULT_REDIS_URL,
+    progress: (line) => process.stderr.write(`${line}\n`),
+    now: () => new Date(),
+  });
+  const markdown = formatConnectMarkdown(report);
+  const outDir = options.outDir === null ? DEFAULT_RESULTS_DIR : resolve(options.outDir);
+  const base = resultBaseName(report.scenario, new Date(report.startedAt), options.agents);
+  const paths = await writeResult(outDir, base, report, markdown);
+  process.stdout.write(options.json ? `${JSON.stringify(report, null, 2)}\n` : markdown);
+  process.stderr.write(`results: ${paths.json}\n         ${paths.markdown}\n`);
+  return report.complete ? 0 : 2;
+}
+
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    process.stderr.write(`bench: ${signal}, stopping servers\n`);
+    void stopAllProcesses().finally(() => process.exit(130));
+  });
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    // Expected failures (a server that does not start, a too-low file limit) need no stack trace.
+    const expected = error instanceof TargetStartError || error instanceof GeneratorLimitError;
+    const text =
+      error instanceof Error ? (expected ? error.message : (error.stack ?? error.message)) : String(error);
+    process.stderr.write(`bench failed: ${text}\n`);
+    void stopAllProcesses().finally(() => process.exit(1));
+  },
+);
