@@ -122,6 +122,30 @@ describe('Redis outage', () => {
     }
   });
 
+  it('re-announces every held connection by itself after FLUSHALL', async () => {
+    const gw = await startTestGateway(redis.url, 'flush:', { REDIS_EPOCH_CHECK_INTERVAL_MS: '100' });
+    try {
+      const agents = await Promise.all([gw.connect(), gw.connect(), gw.connect()]);
+      for (const a of agents) await a.send();
+      const registry = createConnectionRegistry({ redis: gw.redis, keyPrefix: 'flush:' });
+      await eventually(async () => expect(await gw.redis.zcard('flush:lastseen')).toBe(3));
+      await gw.redis.flushall();
+      await eventually(
+        async () => {
+          expect(await gw.redis.zcard('flush:lastseen')).toBe(3);
+          for (const a of agents) expect((await registry.lookup(a.id))?.gatewayId).toBe(gw.config.gatewayId);
+        },
+        { timeoutMs: 5_000 },
+      );
+      expect(await gw.metric('opamp_gateway_reannounces_total', { trigger: 'redis_epoch' })).toBeGreaterThan(
+        0,
+      );
+      for (const a of agents) expect(a.isOpen).toBe(true);
+    } finally {
+      await gw.stop();
+    }
+  });
+
   it('starts without Redis and subscribes to its command channel once Redis is up', async () => {
     await redis.kill9();
     const first = await startTestGateway(redis.url, 'late:', {}, { waitForRedis: false });
