@@ -1,0 +1,28 @@
+export {
+  createDb,
+  type Db,
+  type DbExecutor,
+  type DbHandle,
+  type DbOptions,
+  type DbTransaction,
+} from './client.js';
+export { DbOptionError, InvalidBatchError } from './errors.js';
+export {
+  type AgentStateChanged,
+  type ConnectionClosed,
+  type ConnectionEvent,
+  type ConnectionOpened,
+  type FleetEvent,
+  validateConnectionEvents,
+  validateStateEvents,
+} from './events.js';
+export { type MigrateOptions, type MigrateResult, migrate, migrateCli, migrationsFolder } from './migrate.js';
+export {
+  applyConnectionEvents,
+  type ConnectionBatchResult,
+  compareConnectionEvents,
+} from './repositories/connection-events.js';
+export { flushLastSeen } from './repositories/last-seen.js';
+export { getAgent, type ListOptions, listHistory, listTransitions } from './repositories/reads.js';
+export { applyStateEvents, type StateBatchResult } from './repositories/state-events.js';
+export * from './schema/index.js';

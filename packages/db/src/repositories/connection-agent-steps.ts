@@ -1,0 +1,122 @@
+import { sql } from 'drizzle-orm';
+import type { DbExecutor } from '../client.js';
+import type { ConnectionClosed, ConnectionOpened } from '../events.js';
+import { col, tsFromMs, unnestAs } from './batch.js';
+
+export interface StepResult {
+  /** Agent rows written. */
+  updated: number;
+  /** Transition rows inserted. */
+  transitions: number;
+}
+
+const NONE: StepResult = { updated: 0, transitions: 0 };
+const at = tsFromMs(sql`v.at_ms`);
+
+/**
+ * Applies opens, at most one per agent, to locked agent rows, and logs their transitions, in one
+ * statement. See applyConnectionEvents for the rules. `prev` holds the values before the update
+ * (RETURNING only sees the new ones); the rows are locked by this transaction, so it is current.
+ */
+export async function applyOpens(tx: DbExecutor, opens: readonly ConnectionOpened[]): Promise<StepResult> {
+  if (opens.length === 0) return NONE;
+  const rows = await tx.execute<{ updated: number; transitions: number }>(sql`
+    with v as (
+      select * from ${unnestAs('v', {
+        agent_id: col.text(opens.map((e) => e.agentId)),
+        connection_id: col.text(opens.map((e) => e.connectionId)),
+        epoch: col.bigint(opens.map((e) => e.connectionEpoch)),
+        transport: col.text(opens.map((e) => e.transport)),
+        at_ms: col.float8(opens.map((e) => e.at)),
+      })}
+    ),
+    prev as (
+      select a.id, a.status, a.status_changed_at, v.epoch > a.connection_epoch as newer
+      from agents a join v on v.agent_id = a.id
+    ),
+    upd as (
+      update agents a set
+        current_connection_id = v.connection_id,
+        connection_epoch = greatest(a.connection_epoch, v.epoch),
+        last_connected_at = ${at},
+        transport = v.transport,
+        status = case when prev.newer then 'online' else a.status end,
+        status_reason = case when prev.newer and a.status <> 'online' then 'connected' else a.status_reason end,
+        status_changed_at = case when prev.newer and a.status <> 'online' then ${at} else a.status_changed_at end,
+        updated_at = now()
+      from v join prev on prev.id = v.agent_id
+      where a.id = v.agent_id
+        and (prev.newer
+          or (a.current_connection_id = v.connection_id
+            and (a.last_connected_at is distinct from ${at} or a.transport is distinct from v.transport)))
+      returning a.id, v.connection_id, v.at_ms, prev.newer, prev.status as from_status,
+        prev.status_changed_at is null as first_transition
+    ),
+    ins as (
+      insert into agent_status_transitions
+        (event_id, agent_id, from_status, to_status, reason, at, decided_by, connection_id)
+      select 'open:' || v.connection_id, v.id, case when v.first_transition then null else v.from_status end,
+        'online', 'connected', ${at}, 'gateway', v.connection_id
+      from upd as v
+      where v.newer and v.from_status <> 'online'
+      order by v.id
+      on conflict (event_id) do nothing
+      returning 1
+    )
+    select (select count(*) from upd)::int as updated, (select count(*) from ins)::int as transitions`);
+  return rows[0]!;
+}
+
+/**
+ * Applies closes, at most one per agent, to locked agent rows, and logs their transitions, in one
+ * statement. A close is for the agent's newest connection when it is the current one or when its
+ * epoch is above every epoch seen (the current connection was superseded by it).
+ */
+export async function applyCloses(tx: DbExecutor, closes: readonly ConnectionClosed[]): Promise<StepResult> {
+  if (closes.length === 0) return NONE;
+  const rows = await tx.execute<{ updated: number; transitions: number }>(sql`
+    with v as (
+      select * from ${unnestAs('v', {
+        agent_id: col.text(closes.map((e) => e.agentId)),
+        connection_id: col.text(closes.map((e) => e.connectionId)),
+        epoch: col.bigint(closes.map((e) => e.connectionEpoch)),
+        reason: col.text(closes.map((e) => e.reason)),
+        at_ms: col.float8(closes.map((e) => e.at)),
+      })}
+    ),
+    prev as (
+      select a.id, a.status, a.status_changed_at,
+        (a.current_connection_id = v.connection_id or v.epoch > a.connection_epoch) as newest
+      from agents a join v on v.agent_id = a.id
+    ),
+    upd as (
+      update agents a set
+        current_connection_id = v.connection_id,
+        connection_epoch = greatest(a.connection_epoch, v.epoch),
+        status = 'offline',
+        status_reason = case when a.status <> 'offline' then v.reason else a.status_reason end,
+        status_changed_at = case when a.status <> 'offline' then ${at} else a.status_changed_at end,
+        last_disconnected_at = ${at},
+        disconnect_reason = v.reason,
+        updated_at = now()
+      from v join prev on prev.id = v.agent_id
+      where a.id = v.agent_id and prev.newest
+        and (v.epoch > a.connection_epoch or a.status <> 'offline'
+          or a.last_disconnected_at is distinct from ${at} or a.disconnect_reason is distinct from v.reason)
+      returning a.id, v.connection_id, v.reason, v.at_ms, prev.status as from_status,
+        prev.status_changed_at is null as first_transition
+    ),
+    ins as (
+      insert into agent_status_transitions
+        (event_id, agent_id, from_status, to_status, reason, at, decided_by, connection_id)
+      select 'close:' || v.connection_id, v.id, case when v.first_transition then null else v.from_status end,
+        'offline', v.reason, ${at}, 'gateway', v.connection_id
+      from upd as v
+      where v.from_status <> 'offline'
+      order by v.id
+      on conflict (event_id) do nothing
+      returning 1
+    )
+    select (select count(*) from upd)::int as updated, (select count(*) from ins)::int as transitions`);
+  return rows[0]!;
+}

@@ -1,0 +1,56 @@
+import { eq, sql } from 'drizzle-orm';
+import type { DbExecutor } from '../client.js';
+import { checkInt } from '../errors.js';
+import { agentConnectionHistory, type ConnectionHistoryRow } from '../schema/agent-connection-history.js';
+import { agentStatusTransitions, type StatusTransitionRow } from '../schema/agent-status-transitions.js';
+import { type AgentRow, agents } from '../schema/agents.js';
+
+export interface ListOptions {
+  /** Rows to return, 1..1000. Default 100. */
+  limit?: number;
+}
+
+/** The agent's row, or null when unknown. */
+export async function getAgent(db: DbExecutor, id: string): Promise<AgentRow | null> {
+  const rows = await db.select().from(agents).where(eq(agents.id, id)).limit(1);
+  return rows[0] ?? null;
+}
+
+/**
+ * The agent's connections, newest first (connected_at descending; connections whose open has not
+ * landed yet last), served by the (agent_id, connected_at desc) index.
+ */
+export async function listHistory(
+  db: DbExecutor,
+  agentId: string,
+  options: ListOptions = {},
+): Promise<ConnectionHistoryRow[]> {
+  const limit = checkInt('limit', options.limit ?? 100, 1, 1000);
+  return db
+    .select()
+    .from(agentConnectionHistory)
+    .where(eq(agentConnectionHistory.agentId, agentId))
+    .orderBy(
+      sql`${agentConnectionHistory.connectedAt} desc nulls last`,
+      sql`${agentConnectionHistory.connectionEpoch} desc`,
+    )
+    .limit(limit);
+}
+
+/** The agent's status transitions, newest first (at, then id, descending). */
+export async function listTransitions(
+  db: DbExecutor,
+  agentId: string,
+  options: ListOptions = {},
+): Promise<StatusTransitionRow[]> {
+  const limit = checkInt('limit', options.limit ?? 100, 1, 1000);
+  return db
+    .select()
+    .from(agentStatusTransitions)
+    .where(eq(agentStatusTransitions.agentId, agentId))
+    .orderBy(
+      sql`${agentStatusTransitions.at} desc nulls last`,
+      sql`${agentStatusTransitions.id} desc nulls last`,
+    )
+    .limit(limit);
+}

@@ -1,0 +1,11 @@
+export { type DumpOptions, dumpTables, type TableDump, truncateTables } from './dump.js';
+export {
+  closed,
+  type EventFactoryDefaults,
+  opened,
+  type RandomScenario,
+  type RandomScenarioOptions,
+  randomConnectionScenario,
+  seededRandom,
+  shuffle,
+} from './events.js';
