@@ -5,12 +5,12 @@
  */
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ProcessStartError, stopAllProcesses } from '@opamp-fleet/testkit';
 import { ArgsError, commandLine, parseBenchArgs, USAGE } from './args.js';
 import { GeneratorLimitError } from './load/create-generator.js';
 import { formatConnectMarkdown } from './report/markdown.js';
 import { resultBaseName, writeResult } from './report/write.js';
 import { runConnectScenario } from './scenarios/connect.js';
-import { stopAllProcesses } from './targets/managed-process.js';
 import { TargetStartError } from './targets/server-target.js';
 
 const DEFAULT_RESULTS_DIR = fileURLToPath(new URL('../results/', import.meta.url));
@@ -55,7 +55,10 @@ main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (error: unknown) => {
     // Expected failures (a server that does not start, a too-low file limit) need no stack trace.
-    const expected = error instanceof TargetStartError || error instanceof GeneratorLimitError;
+    const expected =
+      error instanceof TargetStartError ||
+      error instanceof ProcessStartError ||
+      error instanceof GeneratorLimitError;
     const text =
       error instanceof Error ? (expected ? error.message : (error.stack ?? error.message)) : String(error);
     process.stderr.write(`bench failed: ${text}\n`);

@@ -1,11 +1,10 @@
 import { fileURLToPath } from 'node:url';
-import { type ManagedProcess, startProcess } from './managed-process.js';
-import { freePort } from './ports.js';
+import { freePort, type RunningProcess, startProcesses } from '@opamp-fleet/testkit';
 import type { ServerTarget } from './server-target.js';
-import { waitUntil } from './wait.js';
 
 const ECHO_ENTRY = fileURLToPath(new URL('../baseline/uws-echo.js', import.meta.url));
 const START_TIMEOUT_MS = 15_000;
+const STOP_GRACE_MS = 15_000;
 
 export interface BaselineOptions {
   processes: number;
@@ -15,7 +14,10 @@ export interface BaselineOptions {
   maxBackpressureBytes: number;
 }
 
-/** Starts `processes` raw uWS echo servers sharing one port and waits until each listens. */
+/**
+ * Starts `processes` raw uWS echo servers sharing one port and waits until each listens; when one
+ * fails, none is left running.
+ */
 export async function startBaseline(options: BaselineOptions): Promise<ServerTarget> {
   const port = await freePort();
   const args = [
@@ -31,25 +33,18 @@ export async function startBaseline(options: BaselineOptions): Promise<ServerTar
     '--max-backpressure',
     String(options.maxBackpressureBytes),
   ];
-  const processes: ManagedProcess[] = [];
+  const processes = await startProcesses(
+    Array.from({ length: options.processes }, (_, i) => ({
+      name: `baseline echo ${i + 1}`,
+      command: process.execPath,
+      args,
+      ready: (p: RunningProcess) => p.output().includes('"event":"listening"'),
+      readyTimeoutMs: START_TIMEOUT_MS,
+    })),
+  );
   const stop = async (): Promise<void> => {
-    await Promise.all(processes.map((p) => p.stop()));
+    await Promise.all(processes.map((p) => p.stop('SIGTERM', STOP_GRACE_MS)));
   };
-  try {
-    await Promise.all(
-      Array.from({ length: options.processes }, async (_, i) => {
-        let listening = false;
-        const child = startProcess(`baseline echo ${i + 1}`, process.execPath, args, process.env, (line) => {
-          if (line.includes('"event":"listening"')) listening = true;
-        });
-        processes.push(child);
-        await waitUntil(child, 'listening', async () => listening, START_TIMEOUT_MS);
-      }),
-    );
-  } catch (error) {
-    await stop();
-    throw error;
-  }
   return {
     kind: 'baseline',
     url: `ws://127.0.0.1:${port}${options.path}`,

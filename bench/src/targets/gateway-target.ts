@@ -1,12 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { access } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
+import { deleteByPrefix, freePorts, type RunningProcess, startProcesses } from '@opamp-fleet/testkit';
 import { Redis } from 'ioredis';
-import { type ManagedProcess, startProcess } from './managed-process.js';
-import { freePorts } from './ports.js';
-import { deleteKeysWithPrefix } from './redis-keys.js';
 import { type ServerTarget, TargetStartError } from './server-target.js';
-import { httpOk, waitUntil } from './wait.js';
 
 const GATEWAY_ENTRY = fileURLToPath(new URL('../../../apps/gateway/dist/main.js', import.meta.url));
 const START_TIMEOUT_MS = 20_000;
@@ -49,13 +46,13 @@ export async function startGateways(options: GatewayOptions): Promise<ServerTarg
   }
   const keyPrefix = `opamp-bench-${Date.now().toString(36)}-${randomBytes(4).toString('hex')}:`;
   const [opampPort, ...metricsPorts] = await freePorts(options.processes + 1);
-  const processes: ManagedProcess[] = [];
+  let processes: RunningProcess[] = [];
   let stopping: Promise<void> | null = null;
   const stop = (): Promise<void> => {
     stopping ??= (async () => {
       try {
-        await Promise.all(processes.map((p) => p.stop(STOP_GRACE_MS)));
-        await deleteKeysWithPrefix(redis, keyPrefix);
+        await Promise.all(processes.map((p) => p.stop('SIGTERM', STOP_GRACE_MS)));
+        await deleteByPrefix(redis, keyPrefix);
       } finally {
         redis.disconnect();
       }
@@ -63,10 +60,12 @@ export async function startGateways(options: GatewayOptions): Promise<ServerTarg
     return stopping;
   };
   try {
-    await Promise.all(
-      metricsPorts.map(async (metricsPort, i) => {
-        const env = {
-          ...process.env,
+    processes = await startProcesses(
+      metricsPorts.map((metricsPort, i) => ({
+        name: `gateway ${i + 1}`,
+        command: process.execPath,
+        args: [GATEWAY_ENTRY],
+        env: {
           ...GATEWAY_ENV,
           OPAMP_PORT: String(opampPort),
           METRICS_PORT: String(metricsPort),
@@ -74,15 +73,13 @@ export async function startGateways(options: GatewayOptions): Promise<ServerTarg
           REDIS_KEY_PREFIX: keyPrefix,
           MAX_MESSAGE_BYTES: String(options.maxMessageBytes),
           WS_IDLE_TIMEOUT_SECONDS: String(options.idleTimeoutSeconds),
-        };
-        const child = startProcess(`gateway ${i + 1}`, process.execPath, [GATEWAY_ENTRY], env);
-        processes.push(child);
-        const readyUrl = `http://127.0.0.1:${metricsPort}/readyz`;
-        await waitUntil(child, 'ready', () => httpOk(readyUrl), START_TIMEOUT_MS);
-      }),
+        },
+        readyUrl: `http://127.0.0.1:${metricsPort}/readyz`,
+        readyTimeoutMs: START_TIMEOUT_MS,
+      })),
     );
   } catch (error) {
-    await stop();
+    await stop(); // the gateways that started were stopped; this removes their keys
     throw error;
   }
   return {

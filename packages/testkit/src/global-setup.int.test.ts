@@ -12,7 +12,7 @@ describe('global setup', () => {
   });
 
   it('starts one shared private server of each when only the binaries exist, and stops them', async () => {
-    const privateOnly = async (): Promise<Source> => ({ kind: 'private' });
+    const privateOnly = async (): Promise<Source> => ({ kind: 'private', from: 'binaries' });
     const { sources, stop } = await resolveSources({ redis: privateOnly, postgres: privateOnly });
     try {
       expect(sources.redis).toMatchObject({ kind: 'url', origin: 'global-setup' });

@@ -10,20 +10,35 @@ export async function freePort(): Promise<number> {
     srv.listen(0, '127.0.0.1', () => {
       const addr = srv.address();
       const port = typeof addr === 'object' && addr ? addr.port : 0;
-      srv.close(() => resolve(port));
+      srv.close(() => (port > 0 ? resolve(port) : reject(new Error('could not determine a free port'))));
     });
   });
+}
+
+/** `count` distinct ports that are free on 127.0.0.1 right now. */
+export async function freePorts(count: number): Promise<number[]> {
+  const ports = new Set<number>();
+  while (ports.size < count) ports.add(await freePort());
+  return [...ports];
+}
+
+/** A process exited before it was ready, or was not ready in time. The message has its output tail. */
+export class ProcessStartError extends Error {
+  override readonly name = 'ProcessStartError';
 }
 
 export interface StartProcessOptions {
   /** A short name used in error messages. */
   name: string;
   command: string;
-  args?: string[];
+  args?: readonly string[];
+  /** Added to (and overriding) this process's environment. */
   env?: Record<string, string | undefined>;
   cwd?: string;
   /** Polled with GET until it answers 200; the process counts as started then. */
   readyUrl?: string;
+  /** Polled until it returns true (after `readyUrl` answers, when both are given). */
+  ready?: (proc: RunningProcess) => boolean | Promise<boolean>;
   readyTimeoutMs?: number;
   /** Keep at most this many characters of combined stdout/stderr for diagnostics. */
   keepOutputChars?: number;
@@ -34,6 +49,8 @@ export interface RunningProcess {
   readonly pid: number;
   /** Resolves with the exit code (or the signal name) once the process has exited. */
   readonly exited: Promise<number | string>;
+  /** True once the process has exited. */
+  hasExited(): boolean;
   /** Combined stdout and stderr seen so far (tail, bounded). */
   output(): string;
   /** Sends `signal` (default SIGTERM) and waits up to `timeoutMs` for exit, then SIGKILLs. Idempotent. */
@@ -42,9 +59,21 @@ export interface RunningProcess {
   signal(signal: NodeJS.Signals): void;
 }
 
+const READY_POLL_MS = 50;
+const running = new Set<RunningProcess>();
+
 /**
- * Spawns a real process and, when `readyUrl` is given, waits until it answers 200 there.
- * A process that exits before it is ready rejects with its output, so failures explain themselves.
+ * Stops every process started with `startProcess` that is still running, in parallel (SIGTERM, then
+ * SIGKILL after `timeoutMs`). For signal handlers of a program that started them.
+ */
+export async function stopAllProcesses(timeoutMs = 2_000): Promise<void> {
+  await Promise.all([...running].map((p) => p.stop('SIGTERM', timeoutMs)));
+}
+
+/**
+ * Spawns a real process and, when `readyUrl` or `ready` is given, waits until it is ready. A process
+ * that exits before it is ready, or is not ready within `readyTimeoutMs` (then it is SIGKILLed),
+ * rejects with a ProcessStartError carrying its output, so failures explain themselves.
  */
 export async function startProcess(opts: StartProcessOptions): Promise<RunningProcess> {
   const keep = opts.keepOutputChars ?? 64_000;
@@ -60,20 +89,22 @@ export async function startProcess(opts: StartProcessOptions): Promise<RunningPr
   };
   child.stdout?.on('data', collect);
   child.stderr?.on('data', collect);
-  const exited = new Promise<number | string>((resolve) => {
-    child.once('exit', (code, sig) => resolve(code ?? sig ?? -1));
-  });
   let exitedValue: number | string | undefined;
-  void exited.then((v) => {
-    exitedValue = v;
+  const exited = new Promise<number | string>((resolve) => {
+    child.once('exit', (code, sig) => {
+      exitedValue = code ?? sig ?? -1;
+      running.delete(proc);
+      resolve(exitedValue);
+    });
   });
   if (child.pid === undefined) {
-    throw new Error(`${opts.name}: failed to spawn ${opts.command}`);
+    throw new ProcessStartError(`${opts.name}: failed to spawn ${opts.command}`);
   }
   const proc: RunningProcess = {
     name: opts.name,
     pid: child.pid,
     exited,
+    hasExited: () => exitedValue !== undefined,
     output: () => out,
     signal: (sig) => {
       if (exitedValue === undefined) child.kill(sig);
@@ -89,35 +120,65 @@ export async function startProcess(opts: StartProcessOptions): Promise<RunningPr
       }
     },
   };
-  if (opts.readyUrl) {
-    await waitReady(proc, opts.readyUrl, opts.readyTimeoutMs ?? 15_000, () => exitedValue);
+  running.add(proc);
+  const probes: Array<() => boolean | Promise<boolean>> = [];
+  if (opts.readyUrl !== undefined) probes.push(() => httpOk(opts.readyUrl!));
+  if (opts.ready !== undefined) probes.push(() => opts.ready!(proc));
+  if (probes.length > 0) {
+    try {
+      await waitReady(proc, opts.readyUrl ?? 'its ready check', opts.readyTimeoutMs ?? 15_000, probes);
+    } catch (err) {
+      await proc.stop('SIGKILL');
+      throw err;
+    }
   }
   return proc;
 }
 
+/**
+ * Starts every process in parallel (each as `startProcess` does). If any fails, stops the ones that
+ * did start (SIGKILL) and rejects with the first failure, so nothing is left running.
+ */
+export async function startProcesses(list: readonly StartProcessOptions[]): Promise<RunningProcess[]> {
+  const results = await Promise.allSettled(list.map((opts) => startProcess(opts)));
+  const started = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+  const failed = results.find((r) => r.status === 'rejected');
+  if (failed === undefined) return started;
+  await Promise.all(started.map((p) => p.stop('SIGKILL')));
+  throw failed.reason;
+}
+
 async function waitReady(
   proc: RunningProcess,
-  url: string,
+  what: string,
   timeoutMs: number,
-  exitedValue: () => number | string | undefined,
+  probes: ReadonlyArray<() => boolean | Promise<boolean>>,
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
+  let next = 0; // probes that passed stay passed
   for (;;) {
-    const code = exitedValue();
-    if (code !== undefined) {
-      throw new Error(`${proc.name} exited (${code}) before it was ready:\n${proc.output()}`);
+    if (proc.hasExited()) {
+      const code = await proc.exited;
+      throw new ProcessStartError(`${proc.name} exited (${code}) before it was ready:\n${proc.output()}`);
     }
-    try {
-      const res = await fetch(url, { signal: AbortSignal.timeout(1000) });
-      await res.arrayBuffer();
-      if (res.status === 200) return;
-    } catch {
-      // not listening yet
-    }
+    while (next < probes.length && (await probes[next]!())) next++;
+    if (next === probes.length) return;
     if (Date.now() > deadline) {
-      await proc.stop('SIGKILL');
-      throw new Error(`${proc.name} not ready at ${url} within ${timeoutMs} ms:\n${proc.output()}`);
+      throw new ProcessStartError(
+        `${proc.name} not ready at ${what} within ${timeoutMs} ms:\n${proc.output()}`,
+      );
     }
-    await new Promise((r) => setTimeout(r, 50));
+    await new Promise((r) => setTimeout(r, READY_POLL_MS));
+  }
+}
+
+/** True when GET `url` answers 200 within a second. */
+async function httpOk(url: string): Promise<boolean> {
+  try {
+    const res = await fetch(url, { signal: AbortSignal.timeout(1000) });
+    await res.arrayBuffer();
+    return res.status === 200;
+  } catch {
+    return false; // not listening yet
   }
 }
