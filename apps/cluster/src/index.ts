@@ -1,1 +1,1 @@
-export { type ClusterRedis, clusterRedis } from './redis.js';
+export { type ClusterService, clusterPostgres, clusterRedis } from './infra.js';

@@ -3,7 +3,8 @@ import { createOpAMPClient } from '@elastic/opamp-client-node';
 import { presenceKeys } from '@opamp-fleet/presence';
 import { type RunningProcess, startProcess, TestAgent } from '@opamp-fleet/testkit';
 import { Redis } from 'ioredis';
-import { clusterRedis } from './redis.js';
+import postgres from 'postgres';
+import { clusterPostgres, clusterRedis } from './infra.js';
 
 const USAGE = `usage: pnpm demo [--gateways N] [--agents N] [--http-agents N] [--heartbeat S] [--port P] [--metrics-port P]
 Runs a local opamp-fleet cluster with a simulated demo fleet until Ctrl-C.`;
@@ -38,9 +39,13 @@ const heartbeat = count('heartbeat', 1);
 const port = count('port', 1);
 const metricsPort = count('metrics-port', 1);
 
-const gatewayMain = new URL('../../gateway/dist/main.js', import.meta.url).pathname;
-const redis = await clusterRedis('opamp:demo:');
+const appMain = (app: string) => new URL(`../../${app}/dist/main.js`, import.meta.url).pathname;
+const prefix = 'opamp:demo:';
+const redis = await clusterRedis();
+const pg = await clusterPostgres('opamp_demo');
+const db = postgres(pg.url, { max: 1, onnotice: () => {} });
 const gateways: RunningProcess[] = [];
+const workers: RunningProcess[] = [];
 const agents: TestAgent[] = [];
 const httpClients: Array<{ shutdown(): Promise<void> }> = [];
 let stopping = false;
@@ -52,7 +57,9 @@ async function stop(code: number): Promise<void> {
   for (const c of httpClients) await c.shutdown().catch(() => {});
   await Promise.allSettled(agents.map((a) => a.disconnect()));
   await Promise.allSettled(gateways.map((g) => g.stop('SIGTERM', 15_000)));
-  await redis.stop();
+  await Promise.allSettled(workers.map((w) => w.stop('SIGTERM', 30_000)));
+  await db.end({ timeout: 5 });
+  await Promise.allSettled([redis.stop(), pg.stop()]);
   process.exit(code);
 }
 process.on('SIGINT', () => void stop(0));
@@ -65,12 +72,12 @@ try {
       await startProcess({
         name: `gateway-${i + 1}`,
         command: process.execPath,
-        args: [gatewayMain],
+        args: [appMain('gateway')],
         env: {
           OPAMP_PORT: String(port),
           METRICS_PORT: String(ops),
           REDIS_URL: redis.url,
-          REDIS_KEY_PREFIX: redis.prefix,
+          REDIS_KEY_PREFIX: prefix,
           GATEWAY_ID: `demo-gateway-${i + 1}`,
           HEARTBEAT_INTERVAL_SECONDS: String(heartbeat),
           LOG_LEVEL: 'warn',
@@ -79,6 +86,23 @@ try {
       }),
     );
   }
+  const workerOps = metricsPort + gatewayCount;
+  workers.push(
+    await startProcess({
+      name: 'worker',
+      command: process.execPath,
+      args: [appMain('worker')],
+      env: {
+        METRICS_PORT: String(workerOps),
+        REDIS_URL: redis.url,
+        REDIS_KEY_PREFIX: prefix,
+        DATABASE_URL: pg.url,
+        WORKER_ID: 'demo-worker-1',
+        LOG_LEVEL: 'warn',
+      },
+      readyUrl: `http://127.0.0.1:${workerOps}/readyz`,
+    }),
+  );
   const url = `ws://127.0.0.1:${port}/v1/opamp`;
   for (let i = 0; i < wsAgents; i++) {
     const agent = await TestAgent.connect({
@@ -111,12 +135,14 @@ try {
 
 console.log(`opamp-fleet demo cluster
   OpAMP endpoint   ws://127.0.0.1:${port}/v1/opamp and http://127.0.0.1:${port}/v1/opamp (${gatewayCount} gateways sharing the port)
-  metrics/health   ${gateways.map((_, i) => `http://127.0.0.1:${metricsPort + i}/metrics`).join('  ')}
-  Redis            ${redis.url} (${redis.origin}), key prefix ${redis.prefix}
+  gateway metrics  ${gateways.map((_, i) => `http://127.0.0.1:${metricsPort + i}/metrics`).join('  ')}
+  worker metrics   http://127.0.0.1:${metricsPort + gatewayCount}/metrics
+  Redis            ${redis.url} (${redis.origin}), key prefix ${prefix}
+  Postgres         ${redactPassword(pg.url)} (${pg.origin})
   demo fleet       ${wsAgents} WebSocket agents + ${httpAgents} HTTP agents (Elastic OpAMP client), heartbeat ${heartbeat} s
 Ctrl-C stops everything.`);
 
-const keys = presenceKeys(redis.prefix);
+const keys = presenceKeys(prefix);
 const client = new Redis(redis.url, { lazyConnect: true, maxRetriesPerRequest: 1 });
 await client.connect();
 const report = async () => {
@@ -124,8 +150,12 @@ const report = async () => {
   const nowMs = Number(seconds) * 1000;
   const fresh = await client.zcount(keys.lastSeen, nowMs - 3 * heartbeat * 1000, '+inf');
   const held = await Promise.all(gateways.map((_, i) => heldConnections(metricsPort + i)));
+  const rows = await db<
+    { status: string; n: number }[]
+  >`select status, count(*)::int as n from agents group by status order by status`;
+  const stored = rows.map((r) => `${r.status} ${r.n}`).join(', ') || 'none yet';
   console.log(
-    `${new Date().toISOString()}  agents seen within ${3 * heartbeat}s: ${fresh}  connections per gateway: ${held.join(' / ')}`,
+    `${new Date().toISOString()}  agents seen within ${3 * heartbeat}s: ${fresh}  connections per gateway: ${held.join(' / ')}  in Postgres: ${stored}`,
   );
 };
 setInterval(() => void report().catch((err) => console.error('status:', String(err))), heartbeat * 1000);
@@ -140,4 +170,10 @@ async function heldConnections(opsPort: number): Promise<string> {
     }
   }
   return String(total);
+}
+
+function redactPassword(url: string): string {
+  const u = new URL(url);
+  if (u.password) u.password = '***';
+  return u.toString();
 }

@@ -16,3 +16,37 @@ export const CLOSES = {
 } as const satisfies Record<string, { code: number; reason: string }>;
 
 export type CloseKind = keyof typeof CLOSES;
+
+/**
+ * The `reason` of a connection_closed event:
+ * - `agent_disconnect`: the agent said goodbye (agent_disconnect), over WebSocket or plain HTTP;
+ * - `connection_closed`: the peer closed the WebSocket or the socket failed;
+ * - `gateway_shutdown`: this gateway drained its connections (SIGTERM);
+ * - `replaced`: a newer connection of the agent took over (on any gateway, or over plain HTTP a
+ *   WebSocket or a restarted agent's new session), or a re-announce found another owner;
+ * - `reconnect_requested`: closed on request through the command channel;
+ * - `protocol_error`: too many malformed messages, an oversized message, or a message flood;
+ * - `idle_timeout`: no data and no pong within WS_IDLE_TIMEOUT_SECONDS;
+ * - `instance_uid_changed`: the agent went on under another instance_uid on the same socket.
+ */
+export type ConnectionCloseReason =
+  | 'agent_disconnect'
+  | 'connection_closed'
+  | 'gateway_shutdown'
+  | 'replaced'
+  | 'reconnect_requested'
+  | 'protocol_error'
+  | 'idle_timeout'
+  | 'instance_uid_changed';
+
+/** The event reason of each close the gateway decides. */
+export const CLOSE_EVENT_REASONS = {
+  goodbye: 'agent_disconnect',
+  draining: 'gateway_shutdown',
+  malformed: 'protocol_error',
+  first_message_timeout: 'idle_timeout',
+  flood: 'protocol_error',
+  too_large: 'protocol_error',
+  reconnect_requested: 'reconnect_requested',
+  replaced: 'replaced',
+} as const satisfies Record<CloseKind, ConnectionCloseReason>;

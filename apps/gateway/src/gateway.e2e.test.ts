@@ -29,6 +29,7 @@ import {
 } from '@opamp-fleet/testkit';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readEvents } from './testing/events.js';
 
 const MAIN = fileURLToPath(new URL('../dist/main.js', import.meta.url));
 const TOKEN = 'e2e-token';
@@ -201,7 +202,7 @@ describe('gateway process', () => {
 });
 
 describe('gateway process limits and shutdown', () => {
-  it('answers 503 + Retry-After over the connection cap, and drains on SIGTERM and exits 0', async () => {
+  it('answers 503 + Retry-After over the connection cap, and drains on SIGTERM (events handed over) and exits 0', async () => {
     const small = await startGateway(`${fx.prefix}small:`, { MAX_CONNECTIONS: '2', DRAIN_BATCH_SIZE: '1' });
     const held: TestAgent[] = [];
     for (let i = 0; i < 2; i++) {
@@ -218,6 +219,12 @@ describe('gateway process limits and shutdown', () => {
     for (const c of await Promise.all(closes)) expect(c.code).toBe(1001);
     const registry = createConnectionRegistry({ redis, keyPrefix: small.prefix });
     for (const a of held) expect(await registry.lookup(a.id)).toBeNull();
+    // The connection events reached the queue before the process exited.
+    for (const a of held) {
+      const events = await readEvents(redis, small.prefix, a.id);
+      expect(events.map((e) => e.type)).toEqual(['connection_opened', 'agent_state', 'connection_closed']);
+      expect(events[2]).toMatchObject({ reason: 'gateway_shutdown' });
+    }
   });
 });
 

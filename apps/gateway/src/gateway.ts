@@ -11,6 +11,7 @@ import {
 import { type Logger, type OpsServer, type Registry, startOpsServer } from '@opamp-fleet/telemetry';
 import type { Redis } from 'ioredis';
 import { Admission, BearerAuth, TokenBucket } from './admission.js';
+import { AgentEvents, createGatewayEventProducer } from './agent-events.js';
 import { HttpTransport } from './http-transport.js';
 import { PeriodicTask, throttled } from './loop.js';
 import { createGatewayMetrics } from './metrics.js';
@@ -33,6 +34,11 @@ const SUBSCRIBE_RETRY_MS = 1000;
 export interface GatewayDeps {
   /** Fail-fast ioredis client (see createPresenceRedis); the gateway never closes it. */
   readonly redis: Redis;
+  /**
+   * Client the event producer adds its BullMQ jobs with (see createQueueRedis, role 'producer');
+   * the gateway never closes it.
+   */
+  readonly queueRedis: Redis;
   readonly logger: Logger;
   /** Registry the gateway defines its metrics on. */
   readonly metricsRegistry: Registry;
@@ -55,8 +61,10 @@ export interface Gateway {
   /** Re-announces every held connection now (the periodic task does the same). */
   reannounce(): Promise<void>;
   /**
-   * Not ready, stops accepting, closes WebSockets in paced batches with a Close frame, waits for
-   * in-flight HTTP requests, releases registry entries and flushes presence a last time.
+   * Not ready, stops accepting, closes WebSockets in paced batches with a Close frame (each one's
+   * connection_closed event emitted as gateway_shutdown), waits for in-flight HTTP requests,
+   * releases registry entries, flushes presence a last time and hands every buffered event to the
+   * queue (for up to 10 s while Redis is down; what is left then is dropped and counted).
    */
   drain(): Promise<void>;
   /** Drains, then closes the listen sockets, every remaining socket and the ops port. */
@@ -68,7 +76,9 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps): Gateway
   const log = deps.logger;
   const { redis } = deps;
   const keyPrefix = config.redisKeyPrefix;
-  const connPrefix = randomBytes(4).toString('hex');
+  // Connection ids name connections in the registry and in connection history: 64 random bits per
+  // process keep them unique across every gateway process a deployment ever runs.
+  const connPrefix = randomBytes(8).toString('hex');
   let connCounter = 0;
   const nextConnectionId = () => `${connPrefix}-${(++connCounter).toString(36)}`;
 
@@ -90,8 +100,18 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps): Gateway
       onDropped: (count) => metrics?.presenceDropped.inc(count),
     },
   });
-  metrics = createGatewayMetrics(deps.metricsRegistry, () => presence.pending);
+  const producer = createGatewayEventProducer({
+    config,
+    connection: deps.queueRedis,
+    metrics: () => metrics,
+    warn: (err, what) => warnRedis(err, what),
+  });
+  metrics = createGatewayMetrics(deps.metricsRegistry, {
+    presencePending: () => presence.pending,
+    eventsBuffered: () => producer.buffered,
+  });
   const m = metrics;
+  const events = new AgentEvents({ gatewayId: config.gatewayId, sink: producer, metrics: m, now: Date.now });
   const registry = createConnectionRegistry({ redis, keyPrefix });
   const sessions = createSessionStore({ redis, keyPrefix });
   const epoch = createRedisEpoch({ redis, keyPrefix });
@@ -110,6 +130,7 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps): Gateway
     bus,
     presence,
     takeoverWindowMs: config.duplicateTakeoverWindowSeconds * 1000,
+    events,
     metrics: m,
     logger: log.child({ component: 'ownership' }),
   });
@@ -123,6 +144,7 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps): Gateway
     presence,
     sessions,
     binder: ownership,
+    events,
     metrics: m,
     logger: log.child({ component: 'session' }),
   });
@@ -163,7 +185,7 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps): Gateway
       upgrade: (head) => admission.admitUpgrade(head.header('authorization')),
       open: (socket) => ws.open(socket),
       message: (conn, data, isBinary) => ws.message(conn, data, isBinary),
-      close: (conn, code) => ws.close(conn, code),
+      close: (conn, code, cause) => ws.close(conn, code, cause),
       httpBegin: (head) => http.begin(head),
       httpBody: (head, body, reply) => http.body(head, body, reply),
       httpTooLarge: () => http.tooLarge(),
@@ -245,9 +267,10 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps): Gateway
     while (admission.inFlightRequests > 0 && performance.now() < deadline) await sleep(10);
     await Promise.all([reannounceTask.stop(), epochTask.stop()]);
     await ownership.settled();
-    const last = await presence.stop();
+    const [last, eventsLost] = await Promise.all([presence.stop(), producer.close()]);
     await unsubscribe?.().catch(() => undefined);
     await bus.close();
+    if (eventsLost > 0) log.warn({ eventsLost }, 'agent events dropped at shutdown (queue unreachable)');
     log.info({ lastFlush: last }, 'drained');
   }
 

@@ -99,12 +99,15 @@ export class HttpTransport {
     const conn: Connection = {
       id: this.o.nextConnectionId(),
       transport: 'http',
+      remoteAddress: head.remoteAddress,
       agentId: null,
       lastUid: headerUid(head),
       syncedSeq: null,
       capabilities: 0,
       settingsOffered: false,
       malformed: 0,
+      epoch: null,
+      pendingState: null,
     };
     const outcome = await this.o.core.handle(conn, data);
     await this.send(head, reply, outcome.reply);

@@ -5,6 +5,7 @@
  */
 import { ConfigError, loadGatewayConfig } from '@opamp-fleet/config';
 import { createPresenceRedis } from '@opamp-fleet/presence';
+import { createQueueRedis } from '@opamp-fleet/queue';
 import { createLogger, createMetricsRegistry } from '@opamp-fleet/telemetry';
 import { createGateway } from './gateway.js';
 import { throttled } from './loop.js';
@@ -33,6 +34,12 @@ const redis = createPresenceRedis({
   commandTimeoutMs: config.redisCommandTimeoutMs,
   onError: redisLog,
 });
+const queueRedis = createQueueRedis({
+  role: 'producer',
+  url: config.redisUrl,
+  connectionName: `opamp-gateway-events:${config.gatewayId}`,
+  onError: redisLog,
+});
 
 process.on('uncaughtException', (err) => {
   logger.fatal({ err }, 'uncaught exception');
@@ -52,11 +59,12 @@ try {
     new Promise((resolve) => redis.once('ready', resolve)),
     new Promise((resolve) => setTimeout(resolve, REDIS_START_WAIT_MS).unref()),
   ]);
-  gateway = createGateway(config, { redis, logger, metricsRegistry });
+  gateway = createGateway(config, { redis, queueRedis, logger, metricsRegistry });
   await gateway.listen();
 } catch (err) {
   logger.fatal({ err }, 'gateway failed to start');
   redis.disconnect();
+  queueRedis.disconnect();
   process.exit(3);
 }
 
@@ -66,7 +74,10 @@ async function shutdown(signal: string): Promise<void> {
   stopping = true;
   logger.info({ signal }, 'shutting down');
   await gateway.close();
-  await redis.quit().catch(() => redis.disconnect());
+  await Promise.all([
+    redis.quit().catch(() => redis.disconnect()),
+    queueRedis.quit().catch(() => queueRedis.disconnect()),
+  ]);
   logger.info('stopped');
   process.exit(0);
 }

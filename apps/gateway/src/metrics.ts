@@ -19,9 +19,22 @@ export interface GatewayMetrics {
   readonly presenceDropped: Counter;
   readonly reannounces: Counter<'trigger'>;
   readonly reannounceConflicts: Counter;
+  readonly events: Counter<'type'>;
+  readonly eventsBuffered: Gauge;
+  readonly eventsDropped: Counter;
+  readonly eventAddErrors: Counter;
+  readonly eventAddSeconds: Histogram;
 }
 
-export function createGatewayMetrics(registry: Registry, presencePending: () => number): GatewayMetrics {
+/** Values the gauges read when scraped. */
+export interface GaugeSources {
+  /** Agents whose last-seen is buffered. */
+  presencePending(): number;
+  /** Events held by the event producer, not yet in Redis. */
+  eventsBuffered(): number;
+}
+
+export function createGatewayMetrics(registry: Registry, sources: GaugeSources): GatewayMetrics {
   const registers = [registry];
   return {
     connections: new Gauge({
@@ -50,7 +63,7 @@ export function createGatewayMetrics(registry: Registry, presencePending: () => 
     }),
     closes: new Counter({
       name: 'opamp_gateway_ws_closes_total',
-      help: 'WebSocket closes, by reason.',
+      help: 'WebSocket closes, by reason (the close the gateway decided, else idle_timeout, protocol_error, abnormal or peer).',
       labelNames: ['reason'],
       registers,
     }),
@@ -95,7 +108,7 @@ export function createGatewayMetrics(registry: Registry, presencePending: () => 
       help: 'Agents whose last-seen is buffered, not yet written to Redis.',
       registers,
       collect() {
-        this.set(presencePending());
+        this.set(sources.presencePending());
       },
     }),
     presenceDropped: new Counter({
@@ -112,6 +125,36 @@ export function createGatewayMetrics(registry: Registry, presencePending: () => 
     reannounceConflicts: new Counter({
       name: 'opamp_gateway_reannounce_conflicts_total',
       help: 'Held connections found owned by another connection on re-announce (closed as replaced).',
+      registers,
+    }),
+    events: new Counter({
+      name: 'opamp_gateway_events_total',
+      help: 'Agent events handed to the event producer, by type: connection_opened, connection_closed, agent_state.',
+      labelNames: ['type'],
+      registers,
+    }),
+    eventsBuffered: new Gauge({
+      name: 'opamp_gateway_events_buffered',
+      help: 'Agent events held by the gateway, not yet in the queue (bounded by EVENT_MAX_BUFFERED).',
+      registers,
+      collect() {
+        this.set(sources.eventsBuffered());
+      },
+    }),
+    eventsDropped: new Counter({
+      name: 'opamp_gateway_events_dropped_total',
+      help: 'Agent events dropped: over EVENT_MAX_BUFFERED (Redis down too long) or left at shutdown.',
+      registers,
+    }),
+    eventAddErrors: new Counter({
+      name: 'opamp_gateway_event_add_errors_total',
+      help: 'Failed or timed-out attempts to add event batches to the queue (the batches are retried).',
+      registers,
+    }),
+    eventAddSeconds: new Histogram({
+      name: 'opamp_gateway_event_add_duration_seconds',
+      help: 'Duration of one successful add of event batches to the queue.',
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5],
       registers,
     }),
   };

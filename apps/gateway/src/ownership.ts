@@ -1,19 +1,26 @@
 import { decideDuplicate } from '@opamp-fleet/opamp';
 import type {
+  Claim,
   CommandBus,
   ConnectionRegistry,
   GatewayCommand,
   Owner,
   PresenceWriter,
+  ReannounceEntry,
 } from '@opamp-fleet/presence';
 import type { Logger } from '@opamp-fleet/telemetry';
-import type { CloseKind } from './close-codes.js';
+import type { AgentEvents } from './agent-events.js';
+import type { CloseKind, ConnectionCloseReason } from './close-codes.js';
 import type { GatewayMetrics } from './metrics.js';
 import type { AgentBinder, Connection } from './session-core.js';
 
 /** A WebSocket connection as ownership sees it: bound to an agent, closable with a reason. */
 export interface HeldConnection extends Connection {
   readonly closed: boolean;
+  /** Id of the current binding in connection events: the connection id, suffixed after a rebind. */
+  historyId: string;
+  /** Bindings that got an epoch so far. */
+  opens: number;
   close(kind: CloseKind): void;
 }
 
@@ -23,6 +30,7 @@ export interface OwnershipOptions {
   readonly bus: Pick<CommandBus, 'send'>;
   readonly presence: Pick<PresenceWriter, 'touch'>;
   readonly takeoverWindowMs: number;
+  readonly events: AgentEvents;
   readonly metrics: GatewayMetrics;
   readonly logger: Logger;
 }
@@ -36,10 +44,18 @@ export interface OwnershipOptions {
  * agents share the uid: the newcomer's claim is withdrawn and `bind` answers 'duplicate'.
  * `remove` releases with compare-and-delete, so a late close never removes a newer connection's entry.
  * Redis failures are counted and logged, never thrown: a missed claim is healed by `reannounce`.
+ *
+ * Events: a binding is opened (connection_opened, then any state it reported while waiting) when
+ * it gets its epoch: from its claim, or, when the claim failed, from the next `reannounce`, never
+ * from anywhere else. Only an opened binding is closed (connection_closed, once, with the reason):
+ * on `remove`, or when the socket goes on under another instance_uid. A connection that closed
+ * before its claim answered is neither opened nor closed.
  */
 export class Ownership implements AgentBinder {
   private readonly held = new Map<string, HeldConnection>();
   private readonly releases = new Set<Promise<unknown>>();
+  /** Connections whose claim is in flight: re-announce leaves them to it. */
+  private readonly claiming = new Set<string>();
 
   constructor(private readonly o: OwnershipOptions) {}
 
@@ -55,10 +71,12 @@ export class Ownership implements AgentBinder {
     this.held.set(conn.id, conn);
   }
 
-  /** Forgets a closed connection and releases its registry entry (compare-and-delete). */
-  remove(conn: HeldConnection): void {
+  /** Forgets a closed connection, ends its binding with `reason` and releases its registry entry. */
+  remove(conn: HeldConnection, reason: ConnectionCloseReason): void {
     this.held.delete(conn.id);
-    if (conn.agentId !== null) this.release(conn.agentId, conn);
+    if (conn.agentId === null) return;
+    this.end(conn, reason);
+    this.release(conn.agentId, conn);
   }
 
   /** Resolves once every release started so far has finished. */
@@ -67,18 +85,31 @@ export class Ownership implements AgentBinder {
   }
 
   async bind(conn: Connection, agentId: string): Promise<'ok' | 'duplicate'> {
-    if (conn.agentId !== null && conn.agentId !== agentId) this.release(conn.agentId, conn);
+    const held = this.held.get(conn.id);
+    if (conn.agentId !== null && conn.agentId !== agentId) {
+      if (held !== undefined) this.end(held, 'instance_uid_changed');
+      this.release(conn.agentId, conn);
+    }
     conn.agentId = agentId;
+    if (held === undefined || held.closed) return 'ok'; // closed while its message waited
     const me = this.owner(conn);
-    let prev: Owner | null;
+    let claim: Claim;
+    this.claiming.add(conn.id);
     try {
-      prev = await this.o.registry.claim(agentId, me);
+      claim = await this.o.registry.claim(agentId, me);
     } catch (err) {
       this.redisFailed('registry_claim', err);
       return 'ok';
+    } finally {
+      this.claiming.delete(conn.id);
     }
-    if (prev === null || (prev.gatewayId === me.gatewayId && prev.connectionId === me.connectionId))
+    // Closed while claiming: its release was sent after the claim and removes the entry.
+    if (!this.isCurrent(held, agentId)) return 'ok';
+    const prev = claim.previous;
+    if (prev === null || (prev.gatewayId === me.gatewayId && prev.connectionId === me.connectionId)) {
+      this.open(held, agentId, claim.epoch);
       return 'ok';
+    }
     const local = prev.gatewayId === this.o.gatewayId;
     const existingOwnerLive = !local || this.held.get(prev.connectionId)?.agentId === agentId;
     let recentTakeovers = 0;
@@ -91,9 +122,13 @@ export class Ownership implements AgentBinder {
     }
     const decision = decideDuplicate({ existingOwnerLive, recentTakeovers });
     this.o.metrics.takeovers.inc({ outcome: decision });
-    if (decision === 'accept') return 'ok';
+    if (decision === 'accept') {
+      this.open(held, agentId, claim.epoch);
+      return 'ok';
+    }
     if (decision === 'takeover') {
       await this.closeOwner(prev, agentId);
+      this.open(held, agentId, claim.epoch);
       return 'ok';
     }
     this.o.logger.warn(
@@ -122,26 +157,63 @@ export class Ownership implements AgentBinder {
   }
 
   /**
-   * Re-writes every held connection to the registry (filling entries lost with Redis data) and
-   * touches its presence. A connection whose agent another connection owns is closed as replaced.
+   * Re-writes every held connection to the registry (filling entries lost with Redis data), touches
+   * its presence, and opens the bindings that have no epoch yet. A connection whose agent another
+   * connection owns is closed as replaced. Connections with a claim in flight are left to it.
    */
   async reannounce(): Promise<void> {
-    const entries = [];
+    const entries: ReannounceEntry[] = [];
+    const sent = new Map<string, HeldConnection>();
     for (const conn of this.held.values()) {
-      if (conn.agentId === null || conn.closed) continue;
-      entries.push({ agentId: conn.agentId, owner: this.owner(conn) });
+      if (conn.agentId === null || conn.closed || this.claiming.has(conn.id)) continue;
+      entries.push({ agentId: conn.agentId, owner: this.owner(conn), needsEpoch: conn.epoch === null });
+      sent.set(conn.id, conn);
       this.o.presence.touch(conn.agentId);
     }
     if (entries.length === 0) return;
-    const conflicts = await this.o.registry.reannounce(entries);
+    const { conflicts, epochs } = await this.o.registry.reannounce(entries);
+    for (const e of epochs) {
+      const conn = sent.get(e.owner.connectionId);
+      if (conn !== undefined) this.open(conn, e.agentId, e.epoch);
+    }
     for (const c of conflicts) {
-      for (const conn of this.held.values()) {
-        if (conn.agentId === c.agentId && conn.id !== c.current.connectionId) {
+      for (const conn of sent.values()) {
+        if (conn.agentId === c.agentId && conn.id !== c.current.connectionId && !this.claiming.has(conn.id)) {
           this.o.metrics.reannounceConflicts.inc();
           conn.close('replaced');
         }
       }
     }
+  }
+
+  /** Gives the connection's current binding its epoch and emits its opening (once per binding). */
+  private open(conn: HeldConnection, agentId: string, epoch: number): void {
+    if (!this.isCurrent(conn, agentId) || conn.epoch !== null) return;
+    conn.epoch = epoch;
+    conn.historyId = conn.opens === 0 ? conn.id : `${conn.id}.${conn.opens}`;
+    conn.opens += 1;
+    this.o.events.opened({ agentId, connectionId: conn.historyId, epoch }, 'ws', conn.remoteAddress);
+    if (conn.pendingState !== null) {
+      this.o.events.state(agentId, epoch, conn.pendingState);
+      conn.pendingState = null;
+    }
+  }
+
+  /** Ends the current binding: its closing is emitted if it was opened; pending state is dropped. */
+  private end(conn: HeldConnection, reason: ConnectionCloseReason): void {
+    if (conn.epoch !== null && conn.agentId !== null) {
+      this.o.events.closed(
+        { agentId: conn.agentId, connectionId: conn.historyId, epoch: conn.epoch },
+        reason,
+      );
+    }
+    conn.epoch = null;
+    conn.pendingState = null;
+  }
+
+  /** The connection is open, held, and still bound to `agentId`. */
+  private isCurrent(conn: HeldConnection, agentId: string): boolean {
+    return !conn.closed && this.held.get(conn.id) === conn && conn.agentId === agentId;
   }
 
   private owner(conn: Connection): Owner {

@@ -9,22 +9,55 @@ import {
   uidBytesToId,
   uidBytesToUlid,
 } from '@opamp-fleet/opamp';
-import type { AdvanceResult, SessionAdvance } from '@opamp-fleet/presence';
+import type { AdvanceResult, HttpSession, SessionAdvance } from '@opamp-fleet/presence';
+import type { AgentEvent } from '@opamp-fleet/queue';
 import { createLogger, Registry } from '@opamp-fleet/telemetry';
 import { describe, expect, it } from 'vitest';
+import { AgentEvents } from './agent-events.js';
 import { createGatewayMetrics } from './metrics.js';
 import { type Connection, SessionCore } from './session-core.js';
 
+/** In-memory session store with the HTTP-session rules of the Redis one. */
 class MemorySessions {
   readonly seq = new Map<string, number>();
+  readonly caps = new Map<string, number>();
+  readonly http = new Map<string, HttpSession>();
   calls = 0;
   down = false;
+  private epoch = 100;
   async advance(agentId: string, u: SessionAdvance): Promise<AdvanceResult> {
     this.calls += 1;
     if (this.down) throw new Error('redis down');
     const prev = this.seq.get(agentId);
+    const prevCaps = this.caps.get(agentId);
     this.seq.set(agentId, u.sequenceNum);
-    return { known: prev !== undefined, prevSequenceNum: prev ?? null };
+    this.caps.set(agentId, u.capabilities);
+    let session = this.http.get(agentId) ?? null;
+    let ended: HttpSession | null = null;
+    let opened = false;
+    const via = u.via;
+    const restarted = via?.transport === 'http' && prev !== undefined && u.sequenceNum < prev;
+    if (
+      session &&
+      (via?.transport === 'ws' || (via?.transport === 'http' && (via.disconnect || restarted)))
+    ) {
+      ended = session;
+      session = null;
+      this.http.delete(agentId);
+    }
+    if (via?.transport === 'http' && !via.disconnect && session === null) {
+      session = { connectionId: via.connectionId, epoch: ++this.epoch };
+      this.http.set(agentId, session);
+      opened = true;
+    }
+    return {
+      known: prev !== undefined,
+      prevSequenceNum: prev ?? null,
+      prevCapabilities: prevCaps ?? null,
+      httpSession: session,
+      httpOpened: opened,
+      httpEnded: ended,
+    };
   }
 }
 
@@ -32,6 +65,14 @@ function setup(binds: Array<'ok' | 'duplicate'> = []) {
   const sessions = new MemorySessions();
   const touches: Array<[string, number | undefined]> = [];
   const bound: string[] = [];
+  const emitted: AgentEvent[] = [];
+  const metrics = createGatewayMetrics(new Registry(), { presencePending: () => 0, eventsBuffered: () => 0 });
+  const events = new AgentEvents({
+    gatewayId: 'gw',
+    sink: { emit: (e) => emitted.push(e) },
+    metrics,
+    now: () => 1_700_000_000_000,
+  });
   const core = new SessionCore({
     limits: resolveCodecLimits({ maxMessageBytes: 1024, maxAnyValueDepth: 8 }),
     heartbeatIntervalSeconds: 30,
@@ -44,16 +85,21 @@ function setup(binds: Array<'ok' | 'duplicate'> = []) {
         return binds.shift() ?? 'ok';
       },
     },
-    metrics: createGatewayMetrics(new Registry(), () => 0),
+    events,
+    metrics,
     logger: createLogger({ name: 't', level: 'silent' }),
   });
-  return { core, sessions, touches, bound };
+  return { core, sessions, touches, bound, emitted };
 }
 
+let ids = 0;
 function conn(transport: 'ws' | 'http' = 'ws'): Connection {
   return {
-    id: 'c',
+    id: `c${++ids}`,
     transport,
+    remoteAddress: '10.0.0.7',
+    epoch: null,
+    pendingState: null,
     agentId: null,
     lastUid: undefined,
     syncedSeq: null,
@@ -145,5 +191,142 @@ describe('SessionCore', () => {
     expect(
       (await core.handle(conn('http'), body(3, { agentDescription: desc }))).reply.connectionSettings,
     ).toBeDefined();
+  });
+});
+
+describe('SessionCore events', () => {
+  const HEALTH = { healthy: true, status: 'ok' };
+
+  it('emits agent_state with the WebSocket epoch for state reports, not for in-sequence heartbeats', async () => {
+    const { core, emitted } = setup();
+    const c = conn();
+    c.epoch = 7;
+    const uid = newInstanceUid();
+    await core.handle(c, frame(uid, 0, { agentDescription: desc, health: HEALTH }));
+    await core.handle(c, frame(uid, 1));
+    await core.handle(c, frame(uid, 2, { health: { healthy: false } }));
+    expect(emitted).toEqual([
+      {
+        type: 'agent_state',
+        agentId: uidBytesToId(uid),
+        connectionEpoch: 7,
+        sequenceNum: 0,
+        at: 1_700_000_000_000,
+        capabilities: CAPS,
+        description: { identifying: { k: 'v' }, nonIdentifying: {} },
+        health: { healthy: true, status: 'ok' },
+      },
+      {
+        type: 'agent_state',
+        agentId: uidBytesToId(uid),
+        connectionEpoch: 7,
+        sequenceNum: 2,
+        at: 1_700_000_000_000,
+        capabilities: CAPS,
+        health: { healthy: false },
+      },
+    ]);
+  });
+
+  it('reports capabilities alone when they change, and on status messages without state parts', async () => {
+    const { core, emitted } = setup();
+    const c = conn();
+    c.epoch = 1;
+    const uid = newInstanceUid();
+    await core.handle(c, frame(uid, 0));
+    await core.handle(c, frame(uid, 1, { capabilities: CAPS | AgentCapabilities.ReportsHealth }));
+    await core.handle(
+      c,
+      frame(uid, 2, { capabilities: CAPS | AgentCapabilities.ReportsHealth, remoteConfigStatus: {} }),
+    );
+    await core.handle(
+      c,
+      frame(uid, 3, { capabilities: CAPS | AgentCapabilities.ReportsHealth, agentDisconnect: {} }),
+    );
+    expect(emitted.map((e) => (e.type === 'agent_state' ? [e.sequenceNum, e.capabilities] : e.type))).toEqual(
+      [
+        [0, CAPS],
+        [1, CAPS | AgentCapabilities.ReportsHealth],
+        [2, CAPS | AgentCapabilities.ReportsHealth],
+      ],
+    );
+  });
+
+  it('keeps state reported before a WebSocket has an epoch pending, merged', async () => {
+    const { core, emitted } = setup();
+    const c = conn();
+    const uid = newInstanceUid();
+    await core.handle(c, frame(uid, 0, { agentDescription: desc }));
+    await core.handle(c, frame(uid, 1, { health: HEALTH }));
+    expect(emitted).toEqual([]);
+    expect(c.pendingState).toEqual({
+      sequenceNum: 1,
+      part: {
+        capabilities: CAPS,
+        description: { identifying: { k: 'v' }, nonIdentifying: {} },
+        health: HEALTH,
+      },
+    });
+  });
+
+  it('opens an HTTP session on the first poll only, and closes it on agent_disconnect', async () => {
+    const { core, emitted } = setup();
+    const uid = newInstanceUid();
+    const id = uidBytesToId(uid);
+    const body = (seq: number, extra = {}) =>
+      encodeAgentToServer({ instanceUid: uid, sequenceNum: seq, capabilities: CAPS, ...extra });
+    const first = conn('http');
+    await core.handle(first, body(1, { agentDescription: desc }));
+    await core.handle(conn('http'), body(2));
+    await core.handle(conn('http'), body(3, { agentDisconnect: {}, health: HEALTH }));
+    expect(emitted.map((e) => [e.type, e.connectionEpoch, 'reason' in e ? e.reason : undefined])).toEqual([
+      ['connection_opened', 101, undefined],
+      ['agent_state', 101, undefined],
+      ['agent_state', 101, undefined],
+      ['connection_closed', 101, 'agent_disconnect'],
+    ]);
+    expect(emitted[0]).toMatchObject({
+      agentId: id,
+      connectionId: first.id,
+      transport: 'http',
+      remoteAddress: '10.0.0.7',
+      gatewayId: 'gw',
+    });
+    expect(emitted[3]).toMatchObject({ connectionId: first.id });
+  });
+
+  it('closes an HTTP session as replaced by a WebSocket or a restarted agent', async () => {
+    const { core, emitted } = setup();
+    const uid = newInstanceUid();
+    const body = (seq: number) =>
+      encodeAgentToServer({ instanceUid: uid, sequenceNum: seq, capabilities: CAPS });
+    await core.handle(conn('http'), body(5));
+    await core.handle(conn('http'), body(0)); // restarted: a new session
+    const ws = conn();
+    ws.epoch = 300;
+    await core.handle(ws, frame(uid, 1));
+    expect(emitted.map((e) => [e.type, e.connectionEpoch, 'reason' in e ? e.reason : undefined])).toEqual([
+      ['connection_opened', 101, undefined],
+      ['agent_state', 101, undefined],
+      ['connection_closed', 101, 'replaced'],
+      ['connection_opened', 102, undefined],
+      ['connection_closed', 102, 'replaced'],
+    ]);
+  });
+
+  it('emits nothing for HTTP agents while the store is down (no epoch to give)', async () => {
+    const { core, sessions, emitted } = setup();
+    sessions.down = true;
+    const out = await core.handle(
+      conn('http'),
+      encodeAgentToServer({
+        instanceUid: newInstanceUid(),
+        sequenceNum: 1,
+        capabilities: CAPS,
+        agentDescription: desc,
+      }),
+    );
+    expect(out.reply.errorResponse).toBeUndefined();
+    expect(emitted).toEqual([]);
   });
 });

@@ -19,9 +19,11 @@ import {
   withNewInstanceUid,
   withOpampSettings,
 } from '@opamp-fleet/opamp';
-import type { PresenceWriter, SessionStore } from '@opamp-fleet/presence';
+import type { AdvanceResult, PresenceWriter, SessionStore, SessionVia } from '@opamp-fleet/presence';
 import type { Logger } from '@opamp-fleet/telemetry';
+import { type AgentEvents, mergePending, type PendingState } from './agent-events.js';
 import type { GatewayMetrics, Transport } from './metrics.js';
+import { reportedState } from './state-json.js';
 
 /**
  * What the session core knows about the connection a message came on. One interface serves both
@@ -30,6 +32,8 @@ import type { GatewayMetrics, Transport } from './metrics.js';
 export interface Connection {
   readonly id: string;
   readonly transport: Transport;
+  /** The peer's IP address as text, '' when unknown. */
+  readonly remoteAddress: string;
   /** Canonical id of the agent this connection speaks for; null before its first message. */
   agentId: string | null;
   /** instance_uid bytes of the last decodable message, echoed in error replies. */
@@ -42,6 +46,13 @@ export interface Connection {
   capabilities: number;
   settingsOffered: boolean;
   malformed: number;
+  /**
+   * Epoch of the connection in agent events: a WebSocket's current binding (null until its claim
+   * succeeded), or the agent's HTTP session for a plain HTTP request (null when unknown).
+   */
+  epoch: number | null;
+  /** State reported over a WebSocket before it had an epoch; emitted once it gets one. */
+  pendingState: PendingState | null;
 }
 
 /** Binds a WebSocket connection to an agent in the connection registry. */
@@ -65,6 +76,7 @@ export interface SessionCoreOptions {
   readonly presence: Pick<PresenceWriter, 'touch'>;
   readonly sessions: Pick<SessionStore, 'advance'>;
   readonly binder: AgentBinder;
+  readonly events: AgentEvents;
   readonly metrics: GatewayMetrics;
   readonly logger: Logger;
 }
@@ -83,6 +95,8 @@ const HEARTBEAT_ONLY_ABSENT = [
   'connectionSettingsStatus',
 ] as const;
 
+type MessageKind = 'heartbeat' | 'status' | 'disconnect';
+
 function isHeartbeatOnly(msg: AgentMessage): boolean {
   return msg.flags === 0 && HEARTBEAT_ONLY_ABSENT.every((f) => msg.raw[f] == null);
 }
@@ -96,6 +110,14 @@ function isHeartbeatOnly(msg: AgentMessage): boolean {
  * synced updates memory and the coalesced presence buffer only, no Redis round trip.
  * Redis failures never fail a message: the agent is answered; its state did not reach the store, so
  * the next stored message sees a sequence gap and asks for the full state once Redis is back.
+ *
+ * Events: a message that reports state (description, health, effective config), any status message,
+ * and a message whose capabilities differ from the stored ones yield one agent_state event with the
+ * connection's epoch and the message's sequence_num; a WebSocket without an epoch yet keeps it
+ * pending (see Ownership). Plain HTTP agents get their connection events from their HTTP session:
+ * opened by their first stored poll, closed by agent_disconnect (reason agent_disconnect), by a
+ * WebSocket of the same agent or by a restart (reason replaced). Events are emitted synchronously
+ * before the reply is sent.
  */
 export class SessionCore {
   constructor(private readonly o: SessionCoreOptions) {}
@@ -115,7 +137,7 @@ export class SessionCore {
     conn.lastUid = msg.uid.bytes;
     const disconnect = msg.raw.agentDisconnect != null;
     const heartbeat = isHeartbeatOnly(msg);
-    const kind = disconnect ? 'disconnect' : heartbeat ? 'heartbeat' : 'status';
+    const kind: MessageKind = disconnect ? 'disconnect' : heartbeat ? 'heartbeat' : 'status';
     this.o.metrics.messages.inc({ transport: conn.transport, kind });
     if (
       heartbeat &&
@@ -128,7 +150,7 @@ export class SessionCore {
       this.o.presence.touch(conn.agentId, msg.sequenceNum);
       return { reply: ackReply(msg.uid, SERVER_CAPABILITIES), follow: 'none' };
     }
-    const reply = await this.process(conn, msg);
+    const reply = await this.process(conn, msg, kind);
     return { reply, follow: disconnect ? 'goodbye' : 'none' };
   }
 
@@ -146,7 +168,7 @@ export class SessionCore {
     return { reply, follow: conn.malformed >= this.o.malformedBudget ? 'close_malformed' : 'none' };
   }
 
-  private async process(conn: Connection, msg: AgentMessage): Promise<ServerToAgentInit> {
+  private async process(conn: Connection, msg: AgentMessage, kind: MessageKind): Promise<ServerToAgentInit> {
     let agentId = msg.uid.id;
     let newUid: Uint8Array | undefined;
     if (hasCapability(msg.flags, AgentToServerFlags.RequestInstanceUid)) {
@@ -168,21 +190,23 @@ export class SessionCore {
     let flags = 0;
     let known = conn.syncedSeq !== null;
     let prev = conn.syncedSeq === null ? null : { sequenceNum: conn.syncedSeq };
-    let stored = false;
+    const fields = extractStateFields(msg) as Record<string, Uint8Array>;
+    let r: AdvanceResult | null = null;
     try {
-      const fields = extractStateFields(msg) as Record<string, Uint8Array>;
-      const r = await this.o.sessions.advance(agentId, {
+      r = await this.o.sessions.advance(agentId, {
         sequenceNum: msg.sequenceNum,
         capabilities: msg.capabilities,
         fields,
+        via: this.via(conn, kind),
       });
       if (prev === null && r.known && r.prevSequenceNum !== null) prev = { sequenceNum: r.prevSequenceNum };
       known ||= r.known;
-      stored = true;
     } catch (err) {
       this.o.metrics.redisErrors.inc({ operation: 'session_advance' });
       this.o.logger.debug({ err, agentId }, 'session store unavailable; answered without a state check');
     }
+    const stored = r !== null;
+    this.report(conn, agentId, msg, kind, fields, r);
     if (stored && needsFullState(prev, msg)) {
       flags |= ServerToAgentFlags.ReportFullState;
       this.o.metrics.fullStateRequests.inc({ transport: conn.transport });
@@ -200,6 +224,46 @@ export class SessionCore {
     }
     conn.capabilities = msg.capabilities;
     return reply;
+  }
+
+  private via(conn: Connection, kind: MessageKind): SessionVia {
+    if (conn.transport === 'ws') return { transport: 'ws' };
+    return { transport: 'http', connectionId: conn.id, disconnect: kind === 'disconnect' };
+  }
+
+  /** Emits the events of one stored (or attempted) message; see the class comment. */
+  private report(
+    conn: Connection,
+    agentId: string,
+    msg: AgentMessage,
+    kind: MessageKind,
+    fields: Record<string, Uint8Array>,
+    r: AdvanceResult | null,
+  ): void {
+    const events = this.o.events;
+    const reported = reportedState(msg.raw, fields.effectiveConfig);
+    // Capabilities last stored; without the store, a WebSocket's last message knows them (0: none yet).
+    const knownCaps = r !== null ? r.prevCapabilities : conn.capabilities !== 0 ? conn.capabilities : null;
+    const capsChanged = knownCaps !== msg.capabilities;
+    const state: PendingState | null =
+      reported !== null || kind === 'status' || capsChanged
+        ? { sequenceNum: msg.sequenceNum, part: { ...(reported ?? {}), capabilities: msg.capabilities } }
+        : null;
+    const ended = r?.httpEnded ?? null;
+    if (conn.transport === 'ws') {
+      if (ended !== null) events.closed({ agentId, ...ended }, 'replaced');
+      if (state === null) return;
+      if (conn.epoch !== null) events.state(agentId, conn.epoch, state);
+      else conn.pendingState = mergePending(conn.pendingState, state);
+      return;
+    }
+    const disconnect = kind === 'disconnect';
+    if (ended !== null && !disconnect) events.closed({ agentId, ...ended }, 'replaced');
+    const session = r?.httpSession ?? null;
+    if (r?.httpOpened && session !== null) events.opened({ agentId, ...session }, 'http', conn.remoteAddress);
+    conn.epoch = session?.epoch ?? ended?.epoch ?? null;
+    if (state !== null && conn.epoch !== null) events.state(agentId, conn.epoch, state);
+    if (ended !== null && disconnect) events.closed({ agentId, ...ended }, 'agent_disconnect');
   }
 
   /**

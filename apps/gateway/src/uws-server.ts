@@ -31,6 +31,8 @@ export function assertUwsNative(allowFallback: boolean): void {
 export interface RequestHead {
   readonly method: string;
   readonly url: string;
+  /** The peer's IP address as text (the proxy's, behind one), '' when unknown. */
+  readonly remoteAddress: string;
   header(name: string): string;
 }
 
@@ -43,9 +45,29 @@ export interface Rejection {
 
 export type SendResult = 'sent' | 'buffered' | 'dropped' | 'closed';
 
+/** Why a WebSocket closed, as far as uWS tells: see UwsHandlers.close. */
+export type CloseCause = 'idle_timeout' | 'protocol_error' | 'other';
+
+/** The close messages uWS passes to the close handler when it closes a socket itself. */
+const UWS_CLOSE_CAUSES: ReadonlyArray<[prefix: string, cause: CloseCause]> = [
+  ['WebSocket timed out from inactivity', 'idle_timeout'],
+  ['Received too big message', 'protocol_error'],
+  ['Received invalid UTF-8', 'protocol_error'],
+];
+
+/** Classifies the close message uWS gave; anything else (peer Close frame, FIN, reset) is 'other'. */
+export function closeCause(message: string): CloseCause {
+  for (const [prefix, cause] of UWS_CLOSE_CAUSES) if (message.startsWith(prefix)) return cause;
+  return 'other';
+}
+
+const textDecoder = new TextDecoder();
+
 /** A live WebSocket. Valid until the close handler ran; every call after that is a no-op. */
 export interface WireSocket {
   readonly closed: boolean;
+  /** The peer's IP address as text (the proxy's, behind one), '' when unknown. */
+  readonly remoteAddress: string;
   /** Sends one binary message. 'buffered': queued behind backpressure; 'dropped': over the limit. */
   send(bytes: Uint8Array): SendResult;
   /** Sends a Close frame with `code` and `reason` and closes; the close handler runs at once. */
@@ -70,8 +92,12 @@ export interface UwsHandlers<S> {
   open(socket: WireSocket): S;
   /** One complete message, copied (safe to keep across awaits). */
   message(state: S, data: Uint8Array, isBinary: boolean): void;
-  /** The WebSocket closed, for any reason. `state` is undefined if it closed before open returned. */
-  close(state: S, code: number): void;
+  /**
+   * The WebSocket closed, for any reason. `state` is undefined if it closed before open returned.
+   * `cause` tells closes uWS decided itself: `idle_timeout` (no data and no pong within the idle
+   * timeout) and `protocol_error` (a frame over the size limit, invalid UTF-8 in a text frame).
+   */
+  close(state: S, code: number, cause: CloseCause): void;
   /** Decides a plain HTTP request from its head; an accepted body is read up to `maxBodyBytes`. */
   httpBegin(head: RequestHead): HttpAdmission;
   /** The whole body of an accepted request arrived. */
@@ -116,12 +142,17 @@ function statusLine(status: number): string {
   return `${status} ${STATUS_TEXT[status] ?? 'Unknown'}`;
 }
 
-function readHead(req: uWS.HttpRequest): RequestHead {
+function readHead(req: uWS.HttpRequest, res: uWS.HttpResponse): RequestHead {
   const headers = new Map<string, string>();
   req.forEach((k, v) => {
     headers.set(k, v);
   });
-  return { method: req.getMethod(), url: req.getUrl(), header: (name) => headers.get(name) ?? '' };
+  return {
+    method: req.getMethod(),
+    url: req.getUrl(),
+    remoteAddress: textDecoder.decode(res.getRemoteAddressAsText()),
+    header: (name) => headers.get(name) ?? '',
+  };
 }
 
 function writeRejection(res: uWS.HttpResponse, r: Rejection, closeConnection = false): void {
@@ -139,7 +170,10 @@ interface Holder<S> {
 
 class SocketImpl implements WireSocket {
   closed = false;
-  constructor(private readonly ws: uWS.WebSocket<unknown>) {}
+  readonly remoteAddress: string;
+  constructor(private readonly ws: uWS.WebSocket<unknown>) {
+    this.remoteAddress = textDecoder.decode(ws.getRemoteAddressAsText());
+  }
 
   send(bytes: Uint8Array): SendResult {
     if (this.closed) return 'closed';
@@ -192,7 +226,7 @@ export function createUwsServer<S>(options: UwsServerOptions, handlers: UwsHandl
     closeOnBackpressureLimit: 1,
     compression: uWS.DISABLED,
     upgrade: (res, req, context) => {
-      const head = readHead(req);
+      const head = readHead(req, res);
       const rejection = handlers.upgrade(head);
       if (rejection) return writeRejection(res, rejection);
       res.upgrade<Holder<S>>(
@@ -215,15 +249,15 @@ export function createUwsServer<S>(options: UwsServerOptions, handlers: UwsHandl
       data.set(new Uint8Array(message));
       handlers.message(holder.state as S, data, isBinary);
     },
-    close: (ws, code) => {
+    close: (ws, code, message) => {
       const holder = ws.getUserData();
       if (holder.socket) holder.socket.closed = true;
-      handlers.close(holder.state as S, code);
+      handlers.close(holder.state as S, code, closeCause(textDecoder.decode(message)));
     },
   });
 
   app.any(options.path, (res, req) => {
-    const head = readHead(req);
+    const head = readHead(req, res);
     const admission = handlers.httpBegin(head);
     if (!('accept' in admission)) return writeRejection(res, admission);
     const limit = admission.maxBodyBytes;

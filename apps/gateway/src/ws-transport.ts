@@ -1,10 +1,11 @@
 import { encodeWsFrame } from '@opamp-fleet/opamp';
 import type { Logger } from '@opamp-fleet/telemetry';
-import { CLOSES, type CloseKind } from './close-codes.js';
+import type { PendingState } from './agent-events.js';
+import { CLOSE_EVENT_REASONS, CLOSES, type CloseKind, type ConnectionCloseReason } from './close-codes.js';
 import type { GatewayMetrics } from './metrics.js';
 import type { HeldConnection, Ownership } from './ownership.js';
 import type { Outcome, SessionCore } from './session-core.js';
-import type { WireSocket } from './uws-server.js';
+import type { CloseCause, WireSocket } from './uws-server.js';
 
 /** Messages of one connection waiting for their reply; beyond it the agent is flooding. */
 export const MAX_IN_FLIGHT_PER_CONNECTION = 64;
@@ -27,6 +28,10 @@ class WsConnection implements HeldConnection {
   capabilities = 0;
   settingsOffered = false;
   malformed = 0;
+  epoch: number | null = null;
+  pendingState: PendingState | null = null;
+  historyId: string;
+  opens = 0;
   inFlight = 0;
   queue: Promise<void> = Promise.resolve();
   closeKind: CloseKind | null = null;
@@ -35,7 +40,13 @@ class WsConnection implements HeldConnection {
   constructor(
     readonly id: string,
     readonly socket: WireSocket,
-  ) {}
+  ) {
+    this.historyId = id;
+  }
+
+  get remoteAddress(): string {
+    return this.socket.remoteAddress;
+  }
 
   get closed(): boolean {
     return this.socket.closed;
@@ -95,12 +106,18 @@ export class WsTransport {
       });
   }
 
-  close(conn: WsConnection | undefined, code: number): void {
+  /** The socket closed: its binding ends with the reason (see ConnectionCloseReason). */
+  close(conn: WsConnection | undefined, code: number, cause: CloseCause): void {
     if (conn === undefined) return;
     if (conn.firstMessageTimer !== null) clearTimeout(conn.firstMessageTimer);
-    this.o.ownership.remove(conn);
+    const kind = conn.closeKind;
+    let reason: ConnectionCloseReason = 'connection_closed';
+    if (kind !== null) reason = CLOSE_EVENT_REASONS[kind];
+    else if (cause !== 'other') reason = cause;
+    this.o.ownership.remove(conn, reason);
     this.o.metrics.connections.dec({ transport: 'ws' });
-    this.o.metrics.closes.inc({ reason: conn.closeKind ?? (code === 1006 ? 'abnormal' : 'peer') });
+    const label = kind ?? (cause !== 'other' ? cause : code === 1006 ? 'abnormal' : 'peer');
+    this.o.metrics.closes.inc({ reason: label });
   }
 
   /** Closes up to `limit` open connections with `kind`; returns how many it closed. */

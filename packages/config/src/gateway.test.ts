@@ -36,6 +36,9 @@ describe('loadGatewayConfig', () => {
       maxConnections: 19_600,
       presenceFlushIntervalMs: 100,
       reannounceIntervalSeconds: 25,
+      eventBatchMax: 500,
+      eventFlushIntervalMs: 100,
+      eventMaxBuffered: 100_000,
       logLevel: 'info',
       allowUwsJsFallback: false,
     });
@@ -99,6 +102,11 @@ describe('loadGatewayConfig', () => {
       issuesOf({ PRESENCE_FLUSH_INTERVAL_MS: '5000', REANNOUNCE_INTERVAL_SECONDS: '2' })[0]?.variable,
     ).toBe('PRESENCE_FLUSH_INTERVAL_MS');
     expect(issuesOf({ OPAMP_PORT: '9000', METRICS_PORT: '9000' })[0]?.variable).toBe('METRICS_PORT');
+    expect(issuesOf({ EVENT_BATCH_MAX: '1000', EVENT_MAX_BUFFERED: '999' })[0]?.variable).toBe(
+      'EVENT_MAX_BUFFERED',
+    );
+    expect(load({ EVENT_BATCH_MAX: '10', EVENT_MAX_BUFFERED: '10' }).eventMaxBuffered).toBe(10);
+    expect(issuesOf({ EVENT_BATCH_MAX: '10001' })[0]?.variable).toBe('EVENT_BATCH_MAX');
     expect(load({ OPAMP_PORT: '0', METRICS_PORT: '0' }).opampPort).toBe(0);
   });
 

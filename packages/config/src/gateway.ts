@@ -107,6 +107,21 @@ export const GATEWAY_ENV = {
     'Connections closed per batch when draining on SIGTERM.',
   ),
   DRAIN_INTERVAL_MS: variable(int(1, 60_000), '100', 'Pause between two drain batches.'),
+  EVENT_BATCH_MAX: variable(
+    int(1, 10_000),
+    '500',
+    'Connection and state events per BullMQ job; a batch is sent when full or EVENT_FLUSH_INTERVAL_MS old.',
+  ),
+  EVENT_FLUSH_INTERVAL_MS: variable(
+    int(1, 60_000),
+    '100',
+    'Longest an event waits in the gateway before its batch is sent to the queue.',
+  ),
+  EVENT_MAX_BUFFERED: variable(
+    int(1, 10_000_000),
+    '100000',
+    'Most events held while Redis is slow or down; over it the oldest batches are dropped (counted in a metric).',
+  ),
   DUPLICATE_TAKEOVER_WINDOW_SECONDS: variable(
     int(1, 86_400),
     '60',
@@ -147,6 +162,9 @@ export interface GatewayConfig {
   readonly drainBatchSize: number;
   readonly drainIntervalMs: number;
   readonly duplicateTakeoverWindowSeconds: number;
+  readonly eventBatchMax: number;
+  readonly eventFlushIntervalMs: number;
+  readonly eventMaxBuffered: number;
   readonly logLevel: LogLevel;
   readonly allowUwsJsFallback: boolean;
 }
@@ -212,6 +230,9 @@ export function loadGatewayConfig(
     drainBatchSize: v.DRAIN_BATCH_SIZE!,
     drainIntervalMs: v.DRAIN_INTERVAL_MS!,
     duplicateTakeoverWindowSeconds: v.DUPLICATE_TAKEOVER_WINDOW_SECONDS!,
+    eventBatchMax: v.EVENT_BATCH_MAX!,
+    eventFlushIntervalMs: v.EVENT_FLUSH_INTERVAL_MS!,
+    eventMaxBuffered: v.EVENT_MAX_BUFFERED!,
     logLevel: v.LOG_LEVEL!,
     allowUwsJsFallback: v.ALLOW_UWS_JS_FALLBACK!,
   };
@@ -245,6 +266,12 @@ function checkGatewayConfig(c: GatewayConfig, openFileLimit: number): ConfigIssu
     issues.push({
       variable: 'MAX_CONNECTIONS',
       message: `must be below the open-file limit (${openFileLimit}); at the limit accept() fails with EMFILE`,
+    });
+  }
+  if (c.eventMaxBuffered < c.eventBatchMax) {
+    issues.push({
+      variable: 'EVENT_MAX_BUFFERED',
+      message: `must be at least EVENT_BATCH_MAX (${c.eventBatchMax}), or no batch ever fills`,
     });
   }
   if (c.opampPort !== 0 && c.opampPort === c.metricsPort) {

@@ -15,3 +15,4 @@ export {
   parseOpenFileSoftLimit,
   readOpenFileSoftLimit,
 } from './open-file-limit.js';
+export { describeWorkerConfig, loadWorkerConfig, WORKER_ENV, type WorkerConfig } from './worker.js';

@@ -1,13 +1,19 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import type { VariableDoc } from './env.js';
 import { describeGatewayConfig } from './gateway.js';
+import { describeWorkerConfig } from './worker.js';
+
+const readme = () => readFileSync(new URL('../../../README.md', import.meta.url), 'utf8');
+const missingFrom = (text: string, docs: readonly VariableDoc[]) =>
+  docs.map((d) => d.name).filter((name) => !text.includes(`\`${name}\``));
 
 describe('README configuration table', () => {
   it('lists every gateway environment variable', () => {
-    const readme = readFileSync(new URL('../../../README.md', import.meta.url), 'utf8');
-    const missing = describeGatewayConfig()
-      .map((d) => d.name)
-      .filter((name) => !readme.includes(`\`${name}\``));
-    expect(missing).toEqual([]);
+    expect(missingFrom(readme(), describeGatewayConfig())).toEqual([]);
+  });
+
+  it('lists every worker environment variable', () => {
+    expect(missingFrom(readme(), describeWorkerConfig())).toEqual([]);
   });
 });

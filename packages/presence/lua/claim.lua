@@ -1,10 +1,27 @@
--- claim.lua: make an owner the holder of an agent and return the previous holder.
+-- claim.lua: make an owner the holder of an agent, return the previous holder and a new connection epoch.
 --
 -- KEYS[1]  owners hash (field = agent id, value = encoded owner)
+-- KEYS[2]  connection epoch counter
 -- ARGV[1]  agent id
 -- ARGV[2]  encoded owner
 --
--- Returns the previous encoded owner, or nil when the agent had none.
+-- Returns { previous encoded owner or nil, epoch }. Claim and epoch are taken in one step, so the
+-- order of epochs is the order of claims.
+
+-- BEGIN next_epoch (identical in claim.lua, reannounce.lua and advance.lua)
+-- Next connection epoch: strictly increasing while the counter lives. A missing counter (first use,
+-- or lost with Redis data) starts at the Redis clock in microseconds, so epochs issued after a data
+-- loss stay above those issued before it (unless the Redis clock went back, or more than one epoch
+-- per microsecond was issued on average since the counter started).
+local function next_epoch(key)
+  if redis.call('EXISTS', key) == 0 then
+    local t = redis.call('TIME')
+    redis.call('SET', key, t[1] .. string.format('%06d', tonumber(t[2])))
+  end
+  return redis.call('INCR', key)
+end
+-- END next_epoch
+
 local prev = redis.call('HGET', KEYS[1], ARGV[1])
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
-return prev
+return { prev, next_epoch(KEYS[2]) }

@@ -1,19 +1,46 @@
 -- reannounce.lua: re-write ownership after a possible data loss, without stealing.
 --
 -- KEYS[1]  owners hash (field = agent id, value = encoded owner)
--- ARGV[2i - 1], ARGV[2i]  agent id, encoded owner (pairs)
+-- KEYS[2]  connection epoch counter
+-- ARGV[3i - 2], ARGV[3i - 1], ARGV[3i]  agent id, encoded owner, '1' when the connection needs an
+--                                       epoch (it has none yet) else '0' (triples)
 --
--- For each pair: set when absent, keep when equal; when another owner holds the agent the entry is
--- left alone and reported.
--- Returns a flat array of conflicts: agent id, encoded current owner, ...
-local conflicts = {}
-for i = 1, #ARGV, 2 do
+-- For each triple: set when absent, keep when equal; when another owner holds the agent the entry is
+-- left alone and reported. An entry set or kept that needs an epoch gets the next one.
+-- Returns a flat array of results, three items each: position of the triple (1-based), then
+-- 'conflict' and the encoded current owner, or 'epoch' and the new epoch.
+
+-- BEGIN next_epoch (identical in claim.lua, reannounce.lua and advance.lua)
+-- Next connection epoch: strictly increasing while the counter lives. A missing counter (first use,
+-- or lost with Redis data) starts at the Redis clock in microseconds, so epochs issued after a data
+-- loss stay above those issued before it (unless the Redis clock went back, or more than one epoch
+-- per microsecond was issued on average since the counter started).
+local function next_epoch(key)
+  if redis.call('EXISTS', key) == 0 then
+    local t = redis.call('TIME')
+    redis.call('SET', key, t[1] .. string.format('%06d', tonumber(t[2])))
+  end
+  return redis.call('INCR', key)
+end
+-- END next_epoch
+
+local out = {}
+for i = 1, #ARGV, 3 do
+  local pos = (i + 2) / 3
   local cur = redis.call('HGET', KEYS[1], ARGV[i])
-  if not cur then
-    redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1])
-  elseif cur ~= ARGV[i + 1] then
-    conflicts[#conflicts + 1] = ARGV[i]
-    conflicts[#conflicts + 1] = cur
+  if cur and cur ~= ARGV[i + 1] then
+    out[#out + 1] = pos
+    out[#out + 1] = 'conflict'
+    out[#out + 1] = cur
+  else
+    if not cur then
+      redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1])
+    end
+    if ARGV[i + 2] == '1' then
+      out[#out + 1] = pos
+      out[#out + 1] = 'epoch'
+      out[#out + 1] = next_epoch(KEYS[2])
+    end
   end
 end
-return conflicts
+return out

@@ -31,10 +31,43 @@ const B1 = { gatewayId: 'gw-b', connectionId: 'c1' };
 describe('ConnectionRegistry', () => {
   it('claim returns the previous owner; lookup sees the current one', async () => {
     expect(await registry.lookup('agent-1')).toBeNull();
-    expect(await registry.claim('agent-1', A1)).toBeNull();
+    expect((await registry.claim('agent-1', A1)).previous).toBeNull();
     expect(await registry.lookup('agent-1')).toEqual(A1);
-    expect(await registry.claim('agent-1', B1)).toEqual(A1);
+    expect((await registry.claim('agent-1', B1)).previous).toEqual(A1);
     expect(await registry.lookup('agent-1')).toEqual(B1);
+  });
+
+  it('claim hands out strictly increasing epochs, shared by every registry on the prefix', async () => {
+    const other = createConnectionRegistry({ redis, keyPrefix });
+    const epochs: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      epochs.push((await registry.claim('epochs', A1)).epoch);
+      epochs.push((await other.claim(`epochs-${i}`, B1)).epoch);
+    }
+    for (let i = 1; i < epochs.length; i++) expect(epochs[i]).toBe(epochs[i - 1]! + 1);
+    expect(Number.isSafeInteger(epochs[0])).toBe(true);
+  });
+
+  it('a lost epoch counter restarts from the Redis clock, above every epoch handed out before', async () => {
+    const key = presenceKeys(keyPrefix).connEpoch;
+    await registry.claim('lost', A1);
+    await redis.set(key, '1000'); // pretend a long history of small epochs
+    const before = (await registry.claim('lost', A2)).epoch;
+    expect(before).toBe(1001);
+    await redis.del(key); // lost with Redis data
+    const [s, us] = await redis.time();
+    const after = (await registry.claim('lost', A1)).epoch;
+    expect(after).toBeGreaterThan(Number(s) * 1_000_000 + Number(us) - 1);
+    expect(after).toBeLessThan(Number.MAX_SAFE_INTEGER);
+    expect(await redis.get(key)).toBe(String(after)); // stored as a plain integer
+  });
+
+  it('concurrent claims of one agent: the later claim holds the greater epoch', async () => {
+    const [a, b] = await Promise.all([registry.claim('order', A1), registry.claim('order', B1)]);
+    const later = a.previous === null ? b : a;
+    const final = await registry.lookup('order');
+    expect(final).toEqual(later === a ? A1 : B1);
+    expect(later.epoch).toBeGreaterThan((later === a ? b : a).epoch);
   });
 
   it('release deletes only when the owner matches exactly (a late close ends nothing)', async () => {
@@ -52,7 +85,7 @@ describe('ConnectionRegistry', () => {
     await registry.claim('r-held-by-b', B1);
     await registry.claim('r-same', A1);
     await registry.claim('r-held-by-b-2', B1);
-    const conflicts = await registry.reannounce([
+    const { conflicts, epochs } = await registry.reannounce([
       { agentId: 'r-new-1', owner: A1 },
       { agentId: 'r-held-by-b', owner: A1 },
       { agentId: 'r-same', owner: A1 },
@@ -69,7 +102,31 @@ describe('ConnectionRegistry', () => {
     expect(await registry.lookup('r-new-2')).toEqual(A2);
     expect(await registry.lookup('r-new-4')).toEqual(A1);
     expect(await registry.lookup('r-held-by-b')).toEqual(B1); // never stolen
-    expect(await registry.reannounce([])).toEqual([]);
+    expect(epochs).toEqual([]);
+    expect(await registry.reannounce([])).toEqual({ conflicts: [], epochs: [] });
+  });
+
+  it('reannounce gives an epoch to entries that need one and hold the agent, across chunks', async () => {
+    await registry.claim('e-held-by-b', B1);
+    await registry.claim('e-same', A1);
+    const { epochs: before } = await registry.reannounce([
+      { agentId: 'e-probe', owner: A1, needsEpoch: true },
+    ]);
+    const { conflicts, epochs } = await registry.reannounce([
+      { agentId: 'e-same', owner: A1, needsEpoch: true },
+      { agentId: 'e-held-by-b', owner: A2, needsEpoch: true },
+      { agentId: 'e-plain', owner: A1 },
+      { agentId: 'e-new-1', owner: A2, needsEpoch: false },
+      { agentId: 'e-new-2', owner: A1, needsEpoch: true },
+    ]);
+    expect(conflicts).toEqual([{ agentId: 'e-held-by-b', current: B1 }]);
+    expect(epochs.map((e) => [e.agentId, e.owner])).toEqual([
+      ['e-same', A1],
+      ['e-new-2', A1],
+    ]);
+    const first = before[0]!.epoch;
+    expect(epochs.map((e) => e.epoch)).toEqual([first + 1, first + 2]);
+    expect(await registry.lookup('e-new-2')).toEqual(A1);
   });
 
   it('noteTakeover counts within a window that starts at the first takeover', async () => {
@@ -93,7 +150,7 @@ describe('ConnectionRegistry', () => {
     const final = await registry.lookup('race');
     expect([A1, B1]).toContainEqual(final);
     // exactly one claim saw no previous owner; the other saw the first one
-    expect(results.filter((r) => r === null)).toHaveLength(1);
+    expect(results.filter((r) => r.previous === null)).toHaveLength(1);
   });
 
   it('reports foreign data in the owners hash as PresenceDataError', async () => {

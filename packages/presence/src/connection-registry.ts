@@ -12,12 +12,33 @@ export interface Owner {
 export interface ReannounceEntry {
   agentId: string;
   owner: Owner;
+  /** The connection has no epoch yet (its claim failed): give it one if it holds the agent. */
+  needsEpoch?: boolean;
 }
 
 export interface ReannounceConflict {
   agentId: string;
   /** The owner that holds the agent in Redis (not the one re-announced). */
   current: Owner;
+}
+
+/** A connection epoch handed out by `reannounce` to an entry that asked for one. */
+export interface ReannounceEpoch {
+  agentId: string;
+  owner: Owner;
+  epoch: number;
+}
+
+export interface ReannounceResult {
+  conflicts: ReannounceConflict[];
+  epochs: ReannounceEpoch[];
+}
+
+/** What `claim` did: the owner it replaced, and the epoch of the claiming connection. */
+export interface Claim {
+  previous: Owner | null;
+  /** Strictly greater than every epoch handed out before it (see ConnectionRegistry). */
+  epoch: number;
 }
 
 export interface ConnectionRegistryOptions {
@@ -38,12 +59,18 @@ export interface ConnectionRegistryOptions {
  * `reannounce` are independent; a failure rejects the call after earlier chunks may have applied,
  * which is safe to retry. Ownership has no expiry: entries of a crashed gateway stay until claimed
  * or released by a cleanup that knows the gateway is gone.
+ *
+ * Connection epochs: `claim` (and `reannounce`, for entries without one) hands the connection the
+ * next value of one shared counter, taken in the same script as the claim, so for one agent a later
+ * claim always carries a greater epoch. The counter is shared with the session store's HTTP
+ * sessions. A counter lost with Redis data restarts from the Redis clock in microseconds, keeping
+ * epochs increasing across the loss (see `lua/claim.lua`). Epochs are safe integers.
  */
 export interface ConnectionRegistry {
-  claim(agentId: string, owner: Owner): Promise<Owner | null>;
+  claim(agentId: string, owner: Owner): Promise<Claim>;
   release(agentId: string, owner: Owner): Promise<boolean>;
   lookup(agentId: string): Promise<Owner | null>;
-  reannounce(entries: readonly ReannounceEntry[]): Promise<ReannounceConflict[]>;
+  reannounce(entries: readonly ReannounceEntry[]): Promise<ReannounceResult>;
   /**
    * Counts takeovers of `agentId` in a fixed window of `windowMs` that starts at the first one
    * counted; returns the count including this one. Many takeovers in a short window mean two live
@@ -91,9 +118,13 @@ class RedisConnectionRegistry implements ConnectionRegistry {
     this.chunkSize = checkInt('chunkSize', o.chunkSize ?? 500, 1, 5000);
   }
 
-  async claim(agentId: string, owner: Owner): Promise<Owner | null> {
-    const prev = await luaScript('claim').run(this.redis, [this.keys.owners], [agentId, encodeOwner(owner)]);
-    return typeof prev === 'string' ? decodeOwner(prev) : null;
+  async claim(agentId: string, owner: Owner): Promise<Claim> {
+    const [prev, epoch] = (await luaScript('claim').run(
+      this.redis,
+      [this.keys.owners, this.keys.connEpoch],
+      [agentId, encodeOwner(owner)],
+    )) as [string | null, number];
+    return { previous: typeof prev === 'string' ? decodeOwner(prev) : null, epoch: toEpoch(epoch) };
   }
 
   async release(agentId: string, owner: Owner): Promise<boolean> {
@@ -106,25 +137,42 @@ class RedisConnectionRegistry implements ConnectionRegistry {
     return raw === null ? null : decodeOwner(raw);
   }
 
-  async reannounce(entries: readonly ReannounceEntry[]): Promise<ReannounceConflict[]> {
+  async reannounce(entries: readonly ReannounceEntry[]): Promise<ReannounceResult> {
     const calls: Promise<unknown>[] = [];
     for (let i = 0; i < entries.length; i += this.chunkSize) {
       const args: string[] = [];
-      for (const e of entries.slice(i, i + this.chunkSize)) args.push(e.agentId, encodeOwner(e.owner));
-      calls.push(luaScript('reannounce').run(this.redis, [this.keys.owners], args));
+      for (const e of entries.slice(i, i + this.chunkSize)) {
+        args.push(e.agentId, encodeOwner(e.owner), e.needsEpoch === true ? '1' : '0');
+      }
+      calls.push(luaScript('reannounce').run(this.redis, [this.keys.owners, this.keys.connEpoch], args));
     }
-    const conflicts: ReannounceConflict[] = [];
-    for (const reply of await Promise.all(calls)) {
-      const flat = reply as string[];
-      for (let j = 0; j < flat.length; j += 2) {
-        conflicts.push({ agentId: flat[j]!, current: decodeOwner(flat[j + 1]!) });
+    const result: ReannounceResult = { conflicts: [], epochs: [] };
+    const replies = await Promise.all(calls);
+    for (const [chunk, reply] of replies.entries()) {
+      const flat = reply as Array<string | number>;
+      for (let j = 0; j < flat.length; j += 3) {
+        const entry = entries[chunk * this.chunkSize + Number(flat[j]) - 1];
+        if (entry === undefined) throw new PresenceDataError(`reannounce answered for no entry: ${flat[j]}`);
+        if (flat[j + 1] === 'conflict') {
+          result.conflicts.push({ agentId: entry.agentId, current: decodeOwner(String(flat[j + 2])) });
+        } else {
+          result.epochs.push({ agentId: entry.agentId, owner: entry.owner, epoch: toEpoch(flat[j + 2]) });
+        }
       }
     }
-    return conflicts;
+    return result;
   }
 
   async noteTakeover(agentId: string, windowMs: number): Promise<number> {
     checkInt('windowMs', windowMs, 1);
     return Number(await luaScript('takeover').run(this.redis, [this.keys.takeover(agentId)], [windowMs]));
   }
+}
+
+/** A connection epoch as returned by a script; anything but a positive safe integer is foreign data. */
+export function toEpoch(raw: unknown): number {
+  const n = typeof raw === 'number' ? raw : Number(raw);
+  if (!Number.isSafeInteger(n) || n < 1)
+    throw new PresenceDataError(`invalid connection epoch: ${String(raw)}`);
+  return n;
 }

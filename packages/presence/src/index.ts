@@ -6,6 +6,7 @@ export {
   createCommandBus,
 } from './command-bus.js';
 export {
+  type Claim,
   type ConnectionRegistry,
   type ConnectionRegistryOptions,
   createConnectionRegistry,
@@ -14,6 +15,8 @@ export {
   type Owner,
   type ReannounceConflict,
   type ReannounceEntry,
+  type ReannounceEpoch,
+  type ReannounceResult,
 } from './connection-registry.js';
 export {
   InvalidCommandError,
@@ -42,8 +45,10 @@ export { createRedisEpoch, type EpochCheck, type RedisEpoch, type RedisEpochOpti
 export {
   type AdvanceResult,
   createSessionStore,
+  type HttpSession,
   type SessionAdvance,
   type SessionState,
   type SessionStore,
   type SessionStoreOptions,
+  type SessionVia,
 } from './session-store.js';

@@ -9,6 +9,7 @@ describe('presenceKeys', () => {
     expect(k.lastSeen).toBe('{opamp}:lastseen');
     expect(k.owners).toBe('{opamp}:owners');
     expect(k.epoch).toBe('{opamp}:epoch');
+    expect(k.connEpoch).toBe('{opamp}:conn_epoch');
     expect(k.session('a1')).toBe('{opamp}:session:a1');
     expect(k.takeover('a1')).toBe('{opamp}:takeover:a1');
     expect(k.gatewayChannel('gw-1')).toBe('{opamp}:gw:gw-1');

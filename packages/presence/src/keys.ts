@@ -18,6 +18,11 @@ export interface PresenceKeys {
   readonly owners: string;
   /** String holding the data epoch; its loss reveals a Redis restart, FLUSHALL or lossy failover. */
   readonly epoch: string;
+  /**
+   * Counter of connection epochs: every connection (a WebSocket bound to an agent, or a plain-HTTP
+   * session) takes the next value, so epochs order connections across gateways without any clock.
+   */
+  readonly connEpoch: string;
   /** Hash with the compressed-status state of one agent. */
   session(agentId: string): string;
   /** Counter of recent takeovers of one agent (duplicate instance uid detection). */
@@ -36,6 +41,7 @@ export function presenceKeys(prefix: string = DEFAULT_KEY_PREFIX): PresenceKeys 
     lastSeen: `${prefix}lastseen`,
     owners: `${prefix}owners`,
     epoch: `${prefix}epoch`,
+    connEpoch: `${prefix}conn_epoch`,
     session: (agentId) => `${prefix}session:${agentId}`,
     takeover: (agentId) => `${prefix}takeover:${agentId}`,
     gatewayChannel: (gatewayId) => `${prefix}gw:${gatewayId}`,

@@ -3,7 +3,15 @@ import { readFileSync } from 'node:fs';
 import type { Redis } from 'ioredis';
 
 /** Names of the scripts in the package's `lua/` folder. */
-export type ScriptName = 'touch' | 'claim' | 'release' | 'reannounce' | 'takeover' | 'advance' | 'epoch';
+export type ScriptName =
+  | 'touch'
+  | 'claim'
+  | 'release'
+  | 'reannounce'
+  | 'takeover'
+  | 'advance'
+  | 'close-http'
+  | 'epoch';
 
 type Arg = string | Buffer | number;
 

@@ -28,19 +28,26 @@ const allBytes = new Uint8Array(256).map((_, i) => i);
 
 describe('SessionStore', () => {
   it('reports an unknown agent, then the previous seq on every advance', async () => {
+    const noHttp = { httpSession: null, httpOpened: false, httpEnded: null };
     expect(await store.load('a1')).toBeNull();
     expect(await store.advance('a1', { sequenceNum: 0, capabilities: 0x7ff, fields: {} })).toEqual({
       known: false,
       prevSequenceNum: null,
+      prevCapabilities: null,
+      ...noHttp,
     });
     expect(await store.advance('a1', { sequenceNum: 1, capabilities: 0x7ff, fields: {} })).toEqual({
       known: true,
       prevSequenceNum: 0,
+      prevCapabilities: 0x7ff,
+      ...noHttp,
     });
     // an agent that restarted goes back to a low seq: advance is authoritative
     expect(await store.advance('a1', { sequenceNum: 0, capabilities: 1, fields: {} })).toEqual({
       known: true,
       prevSequenceNum: 1,
+      prevCapabilities: 0x7ff,
+      ...noHttp,
     });
   });
 
@@ -96,6 +103,121 @@ describe('SessionStore', () => {
   it('reports a corrupt stored seq as PresenceDataError', async () => {
     await redis.hset(presenceKeys(keyPrefix).session('corrupt'), 'seq', 'x');
     await expect(store.load('corrupt')).rejects.toThrow(PresenceDataError);
+  });
+
+  it('opens an HTTP session once, keeps it across polls, and ends it on agent_disconnect', async () => {
+    const http = (connectionId: string, disconnect = false) => ({
+      transport: 'http' as const,
+      connectionId,
+      disconnect,
+    });
+    const first = await store.advance('h1', { sequenceNum: 1, capabilities: 1, fields: {}, via: http('c1') });
+    expect(first.httpOpened).toBe(true);
+    expect(first.httpEnded).toBeNull();
+    expect(first.httpSession?.connectionId).toBe('c1');
+    const epoch = first.httpSession!.epoch;
+    expect(Number.isSafeInteger(epoch)).toBe(true);
+    const poll = await store.advance('h1', { sequenceNum: 2, capabilities: 1, fields: {}, via: http('c2') });
+    expect(poll).toMatchObject({
+      httpOpened: false,
+      httpEnded: null,
+      httpSession: { connectionId: 'c1', epoch },
+    });
+    // a retried request (same seq) stays in the session
+    expect(
+      (await store.advance('h1', { sequenceNum: 2, capabilities: 1, fields: {}, via: http('c3') }))
+        .httpOpened,
+    ).toBe(false);
+    expect((await store.load('h1'))?.httpSession).toEqual({ connectionId: 'c1', epoch });
+    const bye = await store.advance('h1', {
+      sequenceNum: 3,
+      capabilities: 1,
+      fields: {},
+      via: http('c4', true),
+    });
+    expect(bye).toMatchObject({
+      httpOpened: false,
+      httpSession: null,
+      httpEnded: { connectionId: 'c1', epoch },
+    });
+    expect((await store.load('h1'))?.httpSession).toBeNull();
+    // a disconnect without a session opens none
+    const again = await store.advance('h1', {
+      sequenceNum: 4,
+      capabilities: 1,
+      fields: {},
+      via: http('c5', true),
+    });
+    expect(again).toMatchObject({ httpOpened: false, httpSession: null, httpEnded: null });
+    // the next poll opens a new session with a greater epoch
+    const next = await store.advance('h1', { sequenceNum: 5, capabilities: 1, fields: {}, via: http('c6') });
+    expect(next.httpOpened).toBe(true);
+    expect(next.httpSession!.epoch).toBeGreaterThan(epoch);
+  });
+
+  it('a WebSocket ends the HTTP session; a restarted agent gets a new session', async () => {
+    const via = { transport: 'http' as const, connectionId: 'w1' };
+    const opened = await store.advance('h2', { sequenceNum: 7, capabilities: 1, fields: {}, via });
+    const ws = await store.advance('h2', {
+      sequenceNum: 8,
+      capabilities: 1,
+      fields: {},
+      via: { transport: 'ws' },
+    });
+    expect(ws.httpEnded).toEqual(opened.httpSession);
+    expect(ws.httpSession).toBeNull();
+    expect(
+      (await store.advance('h2', { sequenceNum: 9, capabilities: 1, fields: {}, via: { transport: 'ws' } }))
+        .httpEnded,
+    ).toBeNull();
+
+    const s1 = await store.advance('h2', {
+      sequenceNum: 10,
+      capabilities: 1,
+      fields: {},
+      via: { ...via, connectionId: 'r1' },
+    });
+    expect(s1.httpOpened).toBe(true);
+    const restarted = await store.advance('h2', {
+      sequenceNum: 0,
+      capabilities: 1,
+      fields: {},
+      via: { ...via, connectionId: 'r2' },
+    });
+    expect(restarted.httpEnded).toEqual(s1.httpSession);
+    expect(restarted.httpOpened).toBe(true);
+    expect(restarted.httpSession?.connectionId).toBe('r2');
+    expect(restarted.httpSession!.epoch).toBeGreaterThan(s1.httpSession!.epoch);
+    // advancing without `via` leaves the session alone
+    const plain = await store.advance('h2', { sequenceNum: 1, capabilities: 1, fields: {} });
+    expect(plain).toMatchObject({ httpSession: restarted.httpSession, httpOpened: false, httpEnded: null });
+    expect((await store.load('h2'))?.httpSession).toEqual(restarted.httpSession);
+    await expect(
+      store.advance('h2', {
+        sequenceNum: 2,
+        capabilities: 1,
+        fields: {},
+        via: { transport: 'http', connectionId: '' },
+      }),
+    ).rejects.toThrow(/connectionId/);
+  });
+
+  it('closeHttpSession ends only the session it names (compare-and-delete)', async () => {
+    const via = { transport: 'http' as const, connectionId: 'x1' };
+    const { httpSession } = await store.advance('h3', {
+      sequenceNum: 1,
+      capabilities: 1,
+      fields: { k: allBytes },
+      via,
+    });
+    expect(await store.closeHttpSession('h3', 'other')).toBeNull();
+    expect(await store.closeHttpSession('h3', 'x1')).toEqual(httpSession);
+    expect(await store.closeHttpSession('h3', 'x1')).toBeNull();
+    const state = await store.load('h3');
+    expect(state?.httpSession).toBeNull();
+    expect(state?.sequenceNum).toBe(1); // the rest of the state stays
+    expect(state?.fields.k?.length).toBe(256);
+    expect(await store.closeHttpSession('never-seen', 'x1')).toBeNull();
   });
 
   it('concurrent advances of one agent each see the previous seq exactly once', async () => {

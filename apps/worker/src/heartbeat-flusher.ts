@@ -1,0 +1,182 @@
+import { presenceKeys } from '@opamp-fleet/presence';
+import type { Redis } from 'ioredis';
+
+/** Writes last-seen times (ms, Redis clock) of agents; must be idempotent and never move time back. */
+export type LastSeenWriter = (ids: string[], lastSeenMs: number[]) => Promise<number>;
+
+export interface HeartbeatFlusherOptions {
+  /** A fail-fast client (commands fail while Redis is unreachable; the run fails and the next retries). */
+  redis: Redis;
+  /** Prefix of the presence keys, as the gateways use it. */
+  keyPrefix: string;
+  write: LastSeenWriter;
+  /** Entries per Redis read and per write call. */
+  chunkSize: number;
+  /** Entries one run writes at most; the rest are left to the next run. */
+  maxPerRun: number;
+  /** Window behind the watermark read again, for scores written late (they are age-adjusted). */
+  overlapMs: number;
+}
+
+/** What one run did. Times are ms since the Unix epoch on the Redis clock. */
+export interface FlushRun {
+  /** Entries read from the last-seen set (including those re-read in the overlap window). */
+  read: number;
+  /** Entries handed to the writer (re-read entries already written by this flusher are skipped). */
+  written: number;
+  /** Rows the writer reported as changed. */
+  rowsChanged: number;
+  /** Redis time at the start of the run minus the oldest score above the watermark; 0 when none. */
+  lagMs: number;
+  /** From the oldest newly written score to the end of the writes; null when nothing new was written. */
+  delayMs: number | null;
+  /** The watermark after the run (null while the set has never been flushed). */
+  watermark: number | null;
+  /** False when `maxPerRun` stopped the run before the end of the set. */
+  complete: boolean;
+}
+
+/**
+ * Copies last-seen times from the presence sorted set to Postgres, incrementally.
+ *
+ * Contract:
+ * - A watermark (a score, kept in Redis next to the set) marks what is flushed. A run reads the
+ *   entries scored above the watermark in score order, in chunks of `chunkSize`, up to `maxPerRun`
+ *   of them, writes them, and only then moves the watermark to the highest score it wrote. A run
+ *   that fails leaves the watermark alone, so the next run writes the same entries again (at least
+ *   once; the writer is idempotent). Entries with one score are never split across runs.
+ * - Scores can land late, slightly below the watermark (a gateway writes `TIME - age`): each run
+ *   first re-reads the window of `overlapMs` behind the watermark (not counted in `maxPerRun`) and
+ *   writes what is new there. Entries this flusher already wrote with the same score are skipped;
+ *   another process's flusher writes them again, which changes no row. Scores later than the window
+ *   wait for the agent's next heartbeat.
+ * - Runs must not overlap (the heartbeat-flush queue runs one job at a time); if two did, the only
+ *   harm is duplicate work.
+ */
+export class HeartbeatFlusher {
+  private readonly lastSeenKey: string;
+  readonly watermarkKey: string;
+  /** member -> score written, for scores within the overlap window behind the watermark. */
+  private recent = new Map<string, number>();
+
+  constructor(private readonly o: HeartbeatFlusherOptions) {
+    const keys = presenceKeys(o.keyPrefix);
+    this.lastSeenKey = keys.lastSeen;
+    this.watermarkKey = `${keys.lastSeen}:flushed`;
+  }
+
+  async runOnce(): Promise<FlushRun> {
+    const { redis, maxPerRun, overlapMs } = this.o;
+    const [time, stored] = await Promise.all([redis.time(), redis.get(this.watermarkKey)]);
+    const startedAt = Number(time[0]) * 1000 + Math.floor(Number(time[1]) / 1000);
+    const startedMono = performance.now();
+    const watermark = stored === null ? null : Number(stored);
+    const above = watermark === null ? '-inf' : `(${watermark}`;
+    const oldest = await this.range(above, '+inf', 1);
+    const lagMs = oldest.length === 0 ? 0 : Math.max(0, startedAt - oldest[0]!.score);
+
+    const run: SweepState = { read: 0, written: 0, rowsChanged: 0, seen: new Map() };
+    // entries that landed late just behind the watermark; bounded by the window, not by maxPerRun
+    if (watermark !== null && overlapMs > 0) {
+      await this.sweep(run, `(${watermark - overlapMs}`, String(watermark), Number.POSITIVE_INFINITY);
+    }
+    const forward = await this.sweep(run, above, '+inf', maxPerRun);
+    const highest = forward.top === null ? watermark : Math.max(watermark ?? forward.top, forward.top);
+    if (highest !== null && highest !== watermark) await redis.set(this.watermarkKey, String(highest));
+    this.remember(run.seen, highest);
+    const endedAt = startedAt + (performance.now() - startedMono);
+    return {
+      read: run.read,
+      written: run.written,
+      rowsChanged: run.rowsChanged,
+      lagMs,
+      delayMs: forward.oldest === null ? null : Math.max(0, endedAt - forward.oldest),
+      watermark: highest,
+      complete: forward.complete,
+    };
+  }
+
+  /**
+   * Reads the entries scored within [min, max] in score order, chunk by chunk, until `budget`
+   * entries were read or the range ends, and writes those not already written with that score.
+   */
+  private async sweep(
+    run: SweepState,
+    min: string,
+    max: string,
+    budget: number,
+  ): Promise<{ top: number | null; oldest: number | null; complete: boolean }> {
+    const { chunkSize } = this.o;
+    let cursor = min;
+    let read = 0;
+    let top: number | null = null;
+    let oldest: number | null = null;
+    while (read < budget) {
+      const limit = Math.min(chunkSize, budget - read);
+      let entries = await this.range(cursor, max, limit);
+      const complete = entries.length < limit;
+      if (entries.length === 0) return { top, oldest, complete: true };
+      if (!complete) {
+        // the chunk may end inside a run of equal scores: take that score's entries whole
+        const last = entries[entries.length - 1]!.score;
+        entries = entries.filter((e) => e.score < last).concat(await this.range(String(last), String(last)));
+      }
+      read += entries.length;
+      run.read += entries.length;
+      const fresh = entries.filter((e) => this.recent.get(e.member) !== e.score);
+      for (let i = 0; i < fresh.length; i += chunkSize) {
+        const part = fresh.slice(i, i + chunkSize);
+        run.rowsChanged += await this.o.write(
+          part.map((e) => e.member),
+          part.map((e) => e.score),
+        );
+      }
+      run.written += fresh.length;
+      for (const e of entries) run.seen.set(e.member, e.score);
+      oldest ??= entries[0]!.score;
+      top = entries[entries.length - 1]!.score;
+      cursor = `(${top}`;
+      if (complete) return { top, oldest, complete: true };
+    }
+    return { top, oldest, complete: false };
+  }
+
+  /** Keeps what was written within the overlap window behind the new watermark. */
+  private remember(seen: Map<string, number>, watermark: number | null): void {
+    if (watermark === null) return;
+    const floor = watermark - this.o.overlapMs;
+    const next = new Map<string, number>();
+    for (const [member, score] of this.recent) if (score > floor) next.set(member, score);
+    for (const [member, score] of seen) if (score > floor) next.set(member, score);
+    this.recent = next;
+  }
+
+  /** Entries scored within [min, max] (Redis range syntax), ascending; all of them without `limit`. */
+  private async range(min: string, max: string, limit?: number): Promise<Entry[]> {
+    const key = this.lastSeenKey;
+    const flat =
+      limit === undefined
+        ? await this.o.redis.zrange(key, min, max, 'BYSCORE', 'WITHSCORES')
+        : await this.o.redis.zrange(key, min, max, 'BYSCORE', 'LIMIT', 0, limit, 'WITHSCORES');
+    return pairs(flat);
+  }
+}
+
+interface SweepState {
+  read: number;
+  written: number;
+  rowsChanged: number;
+  /** member -> score of every entry read in this run. */
+  seen: Map<string, number>;
+}
+
+interface Entry {
+  member: string;
+  score: number;
+}
+
+function pairs(flat: string[]): Entry[] {
+  const out: Entry[] = [];
+  for (let i = 0; i + 1 < flat.length; i += 2) out.push({ member: flat[i]!, score: Number(flat[i + 1]) });
+  return out;
+}
