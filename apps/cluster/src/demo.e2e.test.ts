@@ -1,9 +1,15 @@
-import { eventually, freePort, startProcess } from '@opamp-fleet/testkit';
+import { randomBytes } from 'node:crypto';
+import { deleteByPrefix, detectPostgres, eventually, freePort, startProcess } from '@opamp-fleet/testkit';
+import { Redis } from 'ioredis';
+import postgres from 'postgres';
 import { expect, it } from 'vitest';
 
 const main = new URL('../dist/main.js', import.meta.url).pathname;
 
-it('runs gateways and a demo fleet whose agents all show up in presence, then stops cleanly on SIGINT', async () => {
+it('runs gateways, a worker and a demo fleet whose agents all show up in presence and online in Postgres, then stops cleanly on SIGINT', async () => {
+  const run = randomBytes(4).toString('hex');
+  const database = `demo_${run}`;
+  const keyPrefix = `demo-${run}:`;
   const port = await freePort();
   const metricsPort = await freePort();
   const demo = await startProcess({
@@ -12,6 +18,10 @@ it('runs gateways and a demo fleet whose agents all show up in presence, then st
     args: [main, '--agents', '3', '--http-agents', '1', '--heartbeat', '1', '--port', String(port)].concat([
       '--metrics-port',
       String(metricsPort),
+      '--database',
+      database,
+      '--key-prefix',
+      keyPrefix,
     ]),
   });
   try {
@@ -22,11 +32,32 @@ it('runs gateways and a demo fleet whose agents all show up in presence, then st
         intervalMs: 200,
       },
     );
+    await eventually(() => expect(demo.output()).toMatch(/in Postgres: online 4\n/), {
+      timeoutMs: 30_000,
+      intervalMs: 200,
+    });
     const held = /connections per gateway: (\d+) \/ (\d+)/.exec(demo.output());
     expect(Number(held?.[1]) + Number(held?.[2])).toBe(3);
     const metrics = await fetch(`http://127.0.0.1:${metricsPort}/metrics`).then((r) => r.text());
     expect(metrics).toContain('opamp_gateway_connections');
   } finally {
     expect(await demo.stop('SIGINT', 20_000)).toBe(0);
+    await cleanUp(database, keyPrefix, demo.output());
   }
 });
+
+/** Drops the demo's database and keys where it used shared services (a private server is gone already). */
+async function cleanUp(database: string, keyPrefix: string, output: string): Promise<void> {
+  const redisUrl = /Redis\s+(redis:\/\/\S+)/.exec(output)?.[1];
+  if (redisUrl && !output.includes('private')) {
+    const redis = new Redis(redisUrl);
+    await deleteByPrefix(redis, keyPrefix);
+    redis.disconnect();
+  }
+  const source = await detectPostgres();
+  if (source.kind === 'url') {
+    const sql = postgres(source.url, { max: 1, onnotice: () => {} });
+    await sql.unsafe(`drop database if exists ${database} with (force)`);
+    await sql.end({ timeout: 5 });
+  }
+}

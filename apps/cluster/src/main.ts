@@ -7,6 +7,7 @@ import postgres from 'postgres';
 import { clusterPostgres, clusterRedis } from './infra.js';
 
 const USAGE = `usage: pnpm demo [--gateways N] [--agents N] [--http-agents N] [--heartbeat S] [--port P] [--metrics-port P]
+                 [--database NAME] [--key-prefix PREFIX]
 Runs a local opamp-fleet cluster with a simulated demo fleet until Ctrl-C.`;
 
 const { values } = parseArgs({
@@ -17,6 +18,8 @@ const { values } = parseArgs({
     heartbeat: { type: 'string', default: '5' },
     port: { type: 'string', default: '4320' },
     'metrics-port': { type: 'string', default: '9464' },
+    database: { type: 'string', default: 'opamp_demo' },
+    'key-prefix': { type: 'string', default: 'opamp:demo:' },
     help: { type: 'boolean', default: false },
   },
 });
@@ -40,9 +43,9 @@ const port = count('port', 1);
 const metricsPort = count('metrics-port', 1);
 
 const appMain = (app: string) => new URL(`../../${app}/dist/main.js`, import.meta.url).pathname;
-const prefix = 'opamp:demo:';
+const prefix = values['key-prefix'];
 const redis = await clusterRedis();
-const pg = await clusterPostgres('opamp_demo');
+const pg = await clusterPostgres(values.database);
 const db = postgres(pg.url, { max: 1, onnotice: () => {} });
 const gateways: RunningProcess[] = [];
 const workers: RunningProcess[] = [];
