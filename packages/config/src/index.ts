@@ -15,4 +15,5 @@ export {
   parseOpenFileSoftLimit,
   readOpenFileSoftLimit,
 } from './open-file-limit.js';
+export { describeSweeperConfig, loadSweeperConfig, SWEEPER_ENV, type SweeperConfig } from './sweeper.js';
 export { describeWorkerConfig, loadWorkerConfig, WORKER_ENV, type WorkerConfig } from './worker.js';

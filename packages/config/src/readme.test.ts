@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { VariableDoc } from './env.js';
 import { describeGatewayConfig } from './gateway.js';
+import { describeSweeperConfig } from './sweeper.js';
 import { describeWorkerConfig } from './worker.js';
 
 const readme = () => readFileSync(new URL('../../../README.md', import.meta.url), 'utf8');
@@ -15,5 +16,9 @@ describe('README configuration table', () => {
 
   it('lists every worker environment variable', () => {
     expect(missingFrom(readme(), describeWorkerConfig())).toEqual([]);
+  });
+
+  it('lists every sweeper environment variable', () => {
+    expect(missingFrom(readme(), describeSweeperConfig())).toEqual([]);
   });
 });

@@ -25,4 +25,23 @@ export {
 export { flushLastSeen } from './repositories/last-seen.js';
 export { getAgent, type ListOptions, listHistory, listTransitions } from './repositories/reads.js';
 export { applyStateEvents, type StateBatchResult } from './repositories/state-events.js';
+export {
+  type PresenceBaseline,
+  readPresenceBaseline,
+  writePresenceBaseline,
+} from './repositories/sweeper-state.js';
+export {
+  type ErrorOptions,
+  type ErrorResult,
+  findStaleOnline,
+  type MarkedOffline,
+  markError,
+  markOffline,
+  type OfflineCandidate,
+  type OfflineResult,
+  type OnlineAgent,
+  readOnlineAgents,
+  type StaleOnlineOptions,
+  type SweeperWriteOptions,
+} from './repositories/sweeper-transitions.js';
 export * from './schema/index.js';

@@ -13,3 +13,5 @@ export {
   type JsonValue,
   type Transport,
 } from './agents.js';
+export { type SweeperLeaseRow, sweeperLease } from './sweeper-lease.js';
+export { type SweeperStateRow, sweeperState } from './sweeper-state.js';

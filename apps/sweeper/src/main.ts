@@ -1,0 +1,94 @@
+/**
+ * Process wiring of the sweeper: configuration, logger, metrics, Redis, Postgres, ops port, signals
+ * and exit codes. Exit codes: 0 after SIGTERM/SIGINT (ticks stopped, lease released), 1 on a crash,
+ * 2 on invalid configuration, 3 when it cannot start.
+ */
+import { ConfigError, loadSweeperConfig } from '@opamp-fleet/config';
+import { createDb } from '@opamp-fleet/db';
+import { createCommandBus, createConnectionRegistry, createPresenceRedis } from '@opamp-fleet/presence';
+import { createLogger, createMetricsRegistry, type OpsServer, startOpsServer } from '@opamp-fleet/telemetry';
+import { createRegistryCloser } from './connection-closer.js';
+import { withSessionTimeouts } from './db-url.js';
+import { createSweeper } from './sweeper.js';
+
+function loadConfig() {
+  try {
+    return loadSweeperConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
+}
+
+const config = loadConfig();
+const logger = createLogger({ name: 'opamp-sweeper', level: config.logLevel });
+const registry = createMetricsRegistry({ service: 'sweeper' });
+let lastRedisLog = Number.NEGATIVE_INFINITY;
+const redis = createPresenceRedis({
+  url: config.redisUrl,
+  connectionName: `opamp-sweeper:${config.sweeperId}`,
+  commandTimeoutMs: config.redisCommandTimeoutMs,
+  onError: (err) => {
+    if (performance.now() - lastRedisLog < 10_000) return;
+    lastRedisLog = performance.now();
+    logger.warn({ err }, 'redis connection error');
+  },
+});
+const database = createDb(withSessionTimeouts(config.databaseUrl, config.leaseTtlMs), {
+  max: 3,
+  applicationName: `opamp-sweeper:${config.sweeperId}`,
+});
+const bus = createCommandBus({ redis, keyPrefix: config.redisKeyPrefix });
+const closer = createRegistryCloser({
+  redis,
+  keyPrefix: config.redisKeyPrefix,
+  bus,
+  registry: createConnectionRegistry({ redis, keyPrefix: config.redisKeyPrefix }),
+  // The gateway closes the socket and reconnects the agent if it is alive after all.
+  reason: 'reconnect_requested',
+});
+
+process.on('uncaughtException', (err) => {
+  logger.fatal({ err }, 'uncaught exception');
+  process.exit(1);
+});
+process.on('unhandledRejection', (err) => {
+  logger.fatal({ err }, 'unhandled rejection');
+  process.exit(1);
+});
+
+const sweeper = createSweeper(config, { redis, db: database.db, registry, logger, closer });
+let stopping = false;
+let ops: OpsServer;
+try {
+  ops = await startOpsServer({
+    host: config.metricsHost,
+    port: config.metricsPort,
+    registry,
+    isReady: () => !stopping,
+    isHealthy: () => sweeper.healthy,
+  });
+} catch (err) {
+  logger.fatal({ err }, 'sweeper failed to start');
+  process.exit(3);
+}
+sweeper.start();
+logger.info({ sweeperId: config.sweeperId, metricsPort: ops.port }, 'sweeper started');
+
+async function shutdown(signal: string): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  logger.info({ signal }, 'shutting down');
+  await sweeper.stop();
+  await ops.close();
+  await bus.close().catch(() => undefined);
+  await database.close().catch((err: unknown) => logger.warn({ err }, 'closing Postgres failed'));
+  await redis.quit().catch(() => redis.disconnect());
+  logger.info('stopped');
+  process.exit(0);
+}
+process.on('SIGTERM', () => void shutdown('SIGTERM'));
+process.on('SIGINT', () => void shutdown('SIGINT'));

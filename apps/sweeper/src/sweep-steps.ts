@@ -1,0 +1,124 @@
+import {
+  type Db,
+  findStaleOnline,
+  type MarkedOffline,
+  markError,
+  markOffline,
+  type OfflineCandidate,
+  readOnlineAgents,
+} from '@opamp-fleet/db';
+import { FencedError, type Lease } from '@opamp-fleet/leader';
+import type { LastSeenStore } from './last-seen-store.js';
+import type { SweeperMetrics } from './metrics.js';
+import { confirmExpired, detectionLagSeconds, HEARTBEAT_TIMEOUT, OFFLINE_TOO_LONG } from './state-machine.js';
+
+/** What one step works with: the leader's token and the tick's clock reading. */
+export interface StepContext {
+  db: Db;
+  store: LastSeenStore;
+  lease: Lease;
+  token: number;
+  metrics: SweeperMetrics;
+  /** The tick's time (ms, Redis clock): transitions are recorded at it. */
+  nowMs: number;
+  batchSize: number;
+  offlineTimeoutSeconds: number;
+}
+
+export interface StepResult {
+  /** Entries or rows the step looked at; fewer than the batch size means none are left. */
+  found: number;
+  /** Agents the step took offline (for closing their sockets). */
+  offline: MarkedOffline[];
+}
+
+/**
+ * One batch of two-phase expiry:
+ * 1. find up to batchSize entries of the last-seen set at or below the cutoff;
+ * 2. read those agents' rows (online ones, with their connection epoch) from Postgres;
+ * 3. re-read their scores: an entry refreshed since step 1 is dropped (a heartbeat always wins);
+ * 4. in ONE fenced statement, take offline the online agents still expired, compare-and-set on
+ *    status, connection epoch (a reconnect recorded after step 2 wins) and last_seen_at;
+ * 5. remove the confirmed entries whose score is still the re-read one.
+ * Step 2 comes before step 3 so that a reconnect is seen either by the epoch compare (recorded
+ * after step 2) or by the re-read (its first touch written before its open event).
+ * Throws {@link FencedError} (nothing written, nothing removed) when the lease moved on.
+ */
+export async function expireBatch(ctx: StepContext, cutoffMs: number): Promise<StepResult> {
+  const found = await ctx.store.findExpired(cutoffMs, ctx.batchSize);
+  if (found.length === 0) return { found: 0, offline: [] };
+  const online = new Map(
+    (
+      await readOnlineAgents(
+        ctx.db,
+        found.map((e) => e.agentId),
+      )
+    ).map((a) => [a.agentId, a]),
+  );
+  const check = confirmExpired(found, await ctx.store.scores(found.map((e) => e.agentId)), cutoffMs);
+  ctx.metrics.expiryChecks.inc({ outcome: 'confirmed' }, check.confirmed.length);
+  ctx.metrics.expiryChecks.inc({ outcome: 'refreshed' }, check.refreshed.length);
+  ctx.metrics.expiryChecks.inc({ outcome: 'vanished' }, check.vanished.length);
+  const candidates: OfflineCandidate[] = [];
+  const seenAt = new Map<string, number>();
+  for (const e of check.confirmed) {
+    const agent = online.get(e.agentId);
+    if (agent === undefined) continue; // not online in Postgres: only the stale entry goes
+    candidates.push({ agentId: e.agentId, lastSeenMs: e.score, connectionEpoch: agent.connectionEpoch });
+    seenAt.set(e.agentId, e.score);
+  }
+  const offline = await takeOffline(ctx, candidates);
+  for (const a of offline) {
+    const seen = seenAt.get(a.agentId);
+    if (seen !== undefined) {
+      ctx.metrics.detectionLagSeconds.observe(
+        detectionLagSeconds(seen, ctx.nowMs, ctx.offlineTimeoutSeconds),
+      );
+    }
+  }
+  await ctx.store.removeIfUnchanged(check.confirmed);
+  return { found: found.length, offline };
+}
+
+/**
+ * One batch of reconciliation: online agents that Postgres last saw before the cutoff and that have
+ * NO last-seen entry at all (lost with Redis data and re-announced by nobody, or removed after a
+ * failed compare-and-set) are taken offline. Agents with an entry are left to {@link expireBatch}.
+ */
+export async function reconcileAbsent(ctx: StepContext, cutoffMs: number): Promise<StepResult> {
+  const stale = await findStaleOnline(ctx.db, { beforeMs: cutoffMs, limit: ctx.batchSize });
+  if (stale.length === 0) return { found: 0, offline: [] };
+  const scores = await ctx.store.scores(stale.map((a) => a.agentId));
+  const absent = stale.filter((a) => (scores.get(a.agentId) ?? null) === null);
+  const offline = await takeOffline(
+    ctx,
+    absent.map((a) => ({ agentId: a.agentId, lastSeenMs: a.lastSeenMs, connectionEpoch: a.connectionEpoch })),
+  );
+  return { found: stale.length, offline };
+}
+
+/** One batch of offline -> error for agents offline since `cutoffMs` or earlier; returns how many. */
+export async function errorBatch(ctx: StepContext, cutoffMs: number): Promise<number> {
+  const result = await markError(ctx.db, {
+    reason: OFFLINE_TOO_LONG,
+    atMs: ctx.nowMs,
+    beforeMs: cutoffMs,
+    limit: ctx.batchSize,
+    guard: ctx.lease.fence(ctx.token),
+  });
+  if (!result.guardHeld) throw new FencedError(ctx.lease.name, ctx.token);
+  ctx.metrics.transitions.inc({ reason: OFFLINE_TOO_LONG }, result.agentIds.length);
+  return result.agentIds.length;
+}
+
+async function takeOffline(ctx: StepContext, candidates: OfflineCandidate[]): Promise<MarkedOffline[]> {
+  if (candidates.length === 0) return [];
+  const result = await markOffline(ctx.db, candidates, {
+    reason: HEARTBEAT_TIMEOUT,
+    atMs: ctx.nowMs,
+    guard: ctx.lease.fence(ctx.token),
+  });
+  if (!result.guardHeld) throw new FencedError(ctx.lease.name, ctx.token);
+  ctx.metrics.transitions.inc({ reason: HEARTBEAT_TIMEOUT }, result.agents.length);
+  return result.agents;
+}

@@ -1,0 +1,282 @@
+import { applyConnectionEvents, getAgent, listHistory, listTransitions } from '@opamp-fleet/db';
+import { closed, opened, truncateTables } from '@opamp-fleet/db/testing';
+import { createPostgresLease } from '@opamp-fleet/leader';
+import { createCommandBus, createConnectionRegistry, type GatewayCommand } from '@opamp-fleet/presence';
+import { deleteByPrefix, eventually } from '@opamp-fleet/testkit';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createRegistryCloser } from './connection-closer.js';
+import { createLastSeenStore, type LastSeenStore } from './last-seen-store.js';
+import {
+  type Harness,
+  metricValue,
+  seedOnline,
+  startHarness,
+  statuses,
+  testSweeper,
+  touch,
+  transitionCounts,
+} from './testing/harness.js';
+
+let hx: Harness;
+
+beforeAll(async () => {
+  hx = await startHarness();
+});
+afterAll(async () => {
+  await hx?.stop();
+});
+beforeEach(async () => {
+  await truncateTables(hx.h.db);
+  await hx.h.sql`truncate sweeper_lease, sweeper_state`;
+  await deleteByPrefix(hx.redis, hx.prefix);
+});
+
+const T = Date.UTC(2026, 2, 1, 12); // the fleet's "now" before expiry (ms, Redis clock)
+const OPENED = T - 3_600_000;
+const EXPIRED = T + 60_001; // one ms past the deadline of an agent last seen at T
+
+/** A store whose re-check (phase 2) first runs `between`. */
+function withHookBeforeRecheck(store: LastSeenStore, between: () => Promise<void>): LastSeenStore {
+  return {
+    ...store,
+    async scores(ids) {
+      await between();
+      return store.scores(ids);
+    },
+  };
+}
+
+describe('sweeper expiry (runOnce with an injected clock)', () => {
+  it('takes a silent agent offline once: one transition, one history row closed, entry removed', async () => {
+    await seedOnline(hx.h, ['silent', 'alive'], OPENED, T);
+    await touch(hx.redis, hx.lastSeenKey, ['silent'], T);
+    await touch(hx.redis, hx.lastSeenKey, ['alive'], T + 30_000);
+    const { sweeper, registry } = testSweeper(hx);
+
+    expect(await sweeper.runOnce(T + 59_999)).toMatchObject({ leader: true, offline: 0 }); // not yet due
+    const r = await sweeper.runOnce(EXPIRED);
+    expect(r).toEqual({
+      leader: true,
+      offlineHeld: false,
+      offline: 1,
+      errored: 0,
+      fenced: false,
+      complete: true,
+    });
+
+    expect(await getAgent(hx.h.db, 'silent')).toMatchObject({
+      status: 'offline',
+      statusReason: 'heartbeat_timeout',
+    });
+    expect((await getAgent(hx.h.db, 'alive'))?.status).toBe('online');
+    const history = await listHistory(hx.h.db, 'silent');
+    expect(history).toHaveLength(1);
+    expect(history[0]).toMatchObject({
+      disconnectedAt: new Date(EXPIRED),
+      disconnectReason: 'heartbeat_timeout',
+    });
+    const transitions = await listTransitions(hx.h.db, 'silent');
+    expect(transitions.map((t) => `${t.toStatus}:${t.reason}:${t.decidedBy}`)).toEqual([
+      'offline:heartbeat_timeout:sweeper',
+      'online:connected:gateway',
+    ]);
+    expect(await hx.redis.zscore(hx.lastSeenKey, 'silent')).toBeNull();
+    expect(await hx.redis.zscore(hx.lastSeenKey, 'alive')).not.toBeNull();
+
+    expect(await sweeper.runOnce(EXPIRED + 1000)).toMatchObject({ offline: 0 });
+    expect(await transitionCounts(hx.h, 'offline')).toEqual(new Map([['silent', 1]]));
+    expect(
+      await metricValue(registry, 'opamp_sweeper_transitions_total', { reason: 'heartbeat_timeout' }),
+    ).toBe(1);
+    expect(await metricValue(registry, 'opamp_sweeper_is_leader')).toBe(1);
+    expect(await metricValue(registry, 'opamp_sweeper_detection_lag_seconds')).toBeGreaterThan(0);
+  });
+
+  it('a heartbeat between the first read and the re-check prevents the transition', async () => {
+    await seedOnline(hx.h, ['a'], OPENED, T);
+    await touch(hx.redis, hx.lastSeenKey, ['a'], T);
+    const store = withHookBeforeRecheck(createLastSeenStore(hx.redis, hx.prefix), () =>
+      touch(hx.redis, hx.lastSeenKey, ['a'], EXPIRED - 10),
+    );
+    const { sweeper, registry } = testSweeper(hx, {}, { store });
+    expect(await sweeper.runOnce(EXPIRED)).toMatchObject({ offline: 0, complete: true });
+    expect((await getAgent(hx.h.db, 'a'))?.status).toBe('online');
+    expect(Number(await hx.redis.zscore(hx.lastSeenKey, 'a'))).toBe(EXPIRED - 10); // heartbeat kept
+    expect(await metricValue(registry, 'opamp_sweeper_expiry_checks_total', { outcome: 'refreshed' })).toBe(
+      1,
+    );
+  });
+
+  it('a reconnect recorded between the reads prevents the transition (connection epoch compare)', async () => {
+    await seedOnline(hx.h, ['a'], OPENED, T);
+    await touch(hx.redis, hx.lastSeenKey, ['a'], T);
+    const store = withHookBeforeRecheck(createLastSeenStore(hx.redis, hx.prefix), async () => {
+      await applyConnectionEvents(hx.h.db, [opened('a/c2', 2, { agentId: 'a', at: EXPIRED - 5 })]);
+    });
+    const { sweeper } = testSweeper(hx, {}, { store });
+    expect(await sweeper.runOnce(EXPIRED)).toMatchObject({ offline: 0 });
+    expect(await getAgent(hx.h.db, 'a')).toMatchObject({ status: 'online', currentConnectionId: 'a/c2' });
+    // its first touch had not reached Redis yet: the reconciliation does not take it for lost either
+    expect(await sweeper.runOnce(EXPIRED + 1000)).toMatchObject({ offline: 0 });
+    expect((await getAgent(hx.h.db, 'a'))?.status).toBe('online');
+  });
+
+  it('removes the stale entry of an agent that is already offline, without a transition', async () => {
+    await seedOnline(hx.h, ['gone'], OPENED, T);
+    await applyConnectionEvents(hx.h.db, [closed('gone/c1', 1, { agentId: 'gone', at: T + 1 })]);
+    await touch(hx.redis, hx.lastSeenKey, ['gone', 'no-row'], T);
+    const { sweeper } = testSweeper(hx);
+    expect(await sweeper.runOnce(EXPIRED)).toMatchObject({ offline: 0 });
+    expect(await hx.redis.zcard(hx.lastSeenKey)).toBe(0);
+    expect(await transitionCounts(hx.h, 'offline')).toEqual(new Map([['gone', 1]])); // the gateway's only
+  });
+
+  it('reconciles an online agent missing from presence and stale in Postgres; leaves one with an entry', async () => {
+    await seedOnline(hx.h, ['absent', 'present'], OPENED, T);
+    await touch(hx.redis, hx.lastSeenKey, ['present'], EXPIRED); // fresh in Redis, stale in Postgres
+    const { sweeper } = testSweeper(hx);
+    expect(await sweeper.runOnce(EXPIRED)).toMatchObject({ offline: 1 });
+    expect(await statuses(hx.h)).toEqual(
+      new Map([
+        ['absent', 'offline'],
+        ['present', 'online'],
+      ]),
+    );
+    expect((await listTransitions(hx.h.db, 'absent'))[0]?.eventId).toBe(`timeout:absent:1:${T}`);
+  });
+
+  it('moves agents offline for ERROR_AFTER_SECONDS to error', async () => {
+    await seedOnline(hx.h, ['a', 'b'], OPENED, T);
+    await touch(hx.redis, hx.lastSeenKey, ['a'], T);
+    await touch(hx.redis, hx.lastSeenKey, ['b'], T + 100_000);
+    const { sweeper, registry } = testSweeper(hx);
+    await sweeper.runOnce(EXPIRED); // a offline
+    expect(await sweeper.runOnce(EXPIRED + 599_000)).toMatchObject({ errored: 0 });
+    expect(await sweeper.runOnce(EXPIRED + 600_000)).toMatchObject({ errored: 1 });
+    expect(await getAgent(hx.h.db, 'a')).toMatchObject({ status: 'error', statusReason: 'offline_too_long' });
+    expect(
+      await metricValue(registry, 'opamp_sweeper_transitions_total', { reason: 'offline_too_long' }),
+    ).toBe(1);
+  });
+
+  it('works in batches within the tick budget and carries the rest to the next tick', async () => {
+    const agents = ['a1', 'a2', 'a3', 'a4', 'a5'];
+    await seedOnline(hx.h, agents, OPENED, T);
+    await touch(hx.redis, hx.lastSeenKey, agents, T);
+    let t = 0;
+    const monotonic = { now: () => (t += 10) }; // every reading advances 10 ms
+    const { sweeper } = testSweeper(hx, { sweepBatchSize: 2, sweepTickBudgetMs: 10 }, { monotonic });
+    const first = await sweeper.runOnce(EXPIRED);
+    expect(first.complete).toBe(false);
+    expect(first.offline).toBeLessThan(5);
+    for (let i = 0; i < 5 && (await transitionCounts(hx.h, 'offline')).size < 5; i++) {
+      await sweeper.runOnce(EXPIRED);
+    }
+    expect([...(await transitionCounts(hx.h, 'offline')).values()]).toEqual([1, 1, 1, 1, 1]);
+  });
+});
+
+describe('sweeper leadership and fencing', () => {
+  it('only the leader acts; a follower takes over once the lease expires', async () => {
+    await seedOnline(hx.h, ['a'], OPENED, T);
+    await touch(hx.redis, hx.lastSeenKey, ['a'], T);
+    const one = testSweeper(hx, { sweeperId: 'one', leaseTtlMs: 300 });
+    const two = testSweeper(hx, { sweeperId: 'two', leaseTtlMs: 300 });
+    expect((await one.sweeper.runOnce(T)).leader).toBe(true);
+    expect((await two.sweeper.runOnce(EXPIRED)).leader).toBe(false);
+    expect((await getAgent(hx.h.db, 'a'))?.status).toBe('online');
+    expect(await metricValue(two.registry, 'opamp_sweeper_is_leader')).toBe(0);
+    await eventually(async () => expect((await two.sweeper.runOnce(EXPIRED)).leader).toBe(true), {
+      timeoutMs: 3000,
+    });
+    expect((await getAgent(hx.h.db, 'a'))?.status).toBe('offline');
+    expect((await one.sweeper.runOnce(EXPIRED)).leader).toBe(false);
+    expect(await metricValue(one.registry, 'opamp_sweeper_leadership_changes_total', { event: 'lost' })).toBe(
+      1,
+    );
+  });
+
+  it('a replica that loses the lease during its tick writes nothing and counts a fenced write', async () => {
+    await seedOnline(hx.h, ['a'], OPENED, T);
+    await touch(hx.redis, hx.lastSeenKey, ['a'], T);
+    const successor = createPostgresLease({
+      db: hx.h.db,
+      name: `sweeper:${hx.prefix}`,
+      holder: 'b',
+      ttlMs: 60_000,
+    });
+    const store = withHookBeforeRecheck(createLastSeenStore(hx.redis, hx.prefix), async () => {
+      // the stale replica is paused here past its lease, and the successor takes over
+      await eventually(async () => expect(await successor.tryAcquire()).toBe(true), { timeoutMs: 3000 });
+    });
+    const stale = testSweeper(hx, { leaseTtlMs: 200 }, { store });
+    const r = await stale.sweeper.runOnce(EXPIRED);
+    expect(r).toMatchObject({ leader: true, fenced: true, offline: 0, complete: false });
+    expect((await getAgent(hx.h.db, 'a'))?.status).toBe('online');
+    expect(await hx.redis.zscore(hx.lastSeenKey, 'a')).not.toBeNull();
+    expect(await metricValue(stale.registry, 'opamp_sweeper_fenced_writes_total')).toBe(1);
+    expect(stale.sweeper.isLeader).toBe(false);
+  });
+
+  it('start() sweeps on its own; stop() releases the lease so another replica acts at once', async () => {
+    await seedOnline(hx.h, ['a', 'b'], OPENED, T);
+    const now = Date.now();
+    await touch(hx.redis, hx.lastSeenKey, ['a'], now - 61_000); // scores on the Redis clock
+    const one = testSweeper(hx, { sweeperId: 'one', leaseTtlMs: 60_000 });
+    one.sweeper.start();
+    one.sweeper.start();
+    await eventually(async () => expect((await getAgent(hx.h.db, 'a'))?.status).toBe('offline'));
+    expect(one.sweeper.isLeader).toBe(true);
+    expect(one.sweeper.healthy).toBe(true);
+    await one.sweeper.stop();
+    await one.sweeper.stop();
+    expect(one.sweeper.isLeader).toBe(false);
+    const two = testSweeper(hx, { sweeperId: 'two', leaseTtlMs: 60_000 });
+    expect((await two.sweeper.runOnce()).leader).toBe(true);
+  });
+});
+
+describe('closing sockets of timed-out agents', () => {
+  it('asks the owning gateway to close exactly that connection; releases owners of gone gateways', async () => {
+    await seedOnline(hx.h, ['held', 'orphan', 'moved'], OPENED, T);
+    await touch(hx.redis, hx.lastSeenKey, ['held', 'orphan', 'moved'], T);
+    const registry = createConnectionRegistry({ redis: hx.redis, keyPrefix: hx.prefix });
+    await registry.claim('held', { gatewayId: 'gw-live', connectionId: 'held/c1' });
+    await registry.claim('orphan', { gatewayId: 'gw-dead', connectionId: 'orphan/c1' });
+    await registry.claim('moved', { gatewayId: 'gw-live', connectionId: 'moved/c9' });
+    await registry.claim('rebound', { gatewayId: 'gw-live', connectionId: 'rebound' });
+    // a socket's second binding is recorded as '<socket id>.1'
+    await seedOnline(hx.h, ['rebound'], OPENED, T);
+    await applyConnectionEvents(hx.h.db, [opened('rebound.1', 2, { agentId: 'rebound', at: OPENED + 1 })]);
+    await touch(hx.redis, hx.lastSeenKey, ['rebound'], T);
+    const bus = createCommandBus({ redis: hx.redis, keyPrefix: hx.prefix });
+    const received: GatewayCommand[] = [];
+    await bus.subscribe('gw-live', (cmd) => {
+      received.push(cmd);
+    });
+    const closer = createRegistryCloser({
+      redis: hx.redis,
+      keyPrefix: hx.prefix,
+      bus,
+      registry,
+      reason: 'reconnect_requested',
+    });
+    const s = testSweeper(hx, {}, { closer });
+    expect(await s.sweeper.runOnce(EXPIRED)).toMatchObject({ offline: 4 });
+    await eventually(() => expect(received).toHaveLength(2));
+    expect(received.sort((a, b) => a.agentId.localeCompare(b.agentId))).toEqual([
+      { type: 'close', agentId: 'held', connectionId: 'held/c1', reason: 'reconnect_requested' },
+      { type: 'close', agentId: 'rebound', connectionId: 'rebound', reason: 'reconnect_requested' },
+    ]);
+    expect(await registry.lookup('orphan')).toBeNull();
+    expect(await registry.lookup('moved')).toEqual({ gatewayId: 'gw-live', connectionId: 'moved/c9' });
+    expect(await metricValue(s.registry, 'opamp_sweeper_close_commands_total', { result: 'sent' })).toBe(2);
+    expect(await metricValue(s.registry, 'opamp_sweeper_close_commands_total', { result: 'orphaned' })).toBe(
+      1,
+    );
+    expect(await metricValue(s.registry, 'opamp_sweeper_close_commands_total', { result: 'skipped' })).toBe(
+      1,
+    );
+    await bus.close();
+  });
+});

@@ -1,0 +1,302 @@
+import { randomUUID } from 'node:crypto';
+import type { Db } from '@opamp-fleet/db';
+import { createPostgresLease, FencedError, type Lease, type MonotonicClock } from '@opamp-fleet/leader';
+import { createRedisEpoch, type RedisEpoch } from '@opamp-fleet/presence';
+import type { Logger, Registry } from '@opamp-fleet/telemetry';
+import type { Redis } from 'ioredis';
+import type { StaleConnectionCloser, TimedOutConnection } from './connection-closer.js';
+import { createLastSeenStore, type LastSeenStore } from './last-seen-store.js';
+import { createSweeperMetrics, type SweeperMetrics } from './metrics.js';
+import { PresenceWatch } from './presence-watch.js';
+import { errorCutoff, offlineCutoff } from './state-machine.js';
+import { errorBatch, expireBatch, reconcileAbsent, type StepContext } from './sweep-steps.js';
+import { throttle } from './throttle.js';
+
+/** The part of SweeperConfig the loop uses. */
+export interface SweeperOptions {
+  readonly sweeperId: string;
+  readonly redisKeyPrefix: string;
+  readonly offlineTimeoutSeconds: number;
+  readonly errorAfterSeconds: number;
+  readonly sweepIntervalMs: number;
+  readonly sweepBatchSize: number;
+  readonly sweepTickBudgetMs: number;
+  readonly leaseTtlMs: number;
+  readonly redisLossGraceSeconds: number;
+}
+
+export interface SweeperDeps {
+  /** A fail-fast presence client (`createPresenceRedis`). */
+  redis: Redis;
+  db: Db;
+  registry: Registry;
+  logger: Logger;
+  /** Closes sockets of timed-out agents; none when omitted. */
+  closer?: StaleConnectionCloser;
+  /** Default: a Postgres lease `sweeper:<key prefix>` held as `<sweeperId>:<random>`. */
+  lease?: Lease;
+  /** Default: the presence epoch sentinel on `redis`. */
+  epoch?: RedisEpoch;
+  /** Default: the last-seen set on `redis`. */
+  store?: LastSeenStore;
+  /** Measures the tick budget. Default `performance`. */
+  monotonic?: MonotonicClock;
+}
+
+/** What one tick did. */
+export interface TickReport {
+  /** This replica held the lease during the tick. */
+  leader: boolean;
+  /** Offline transitions were held (presence data in doubt, see PresenceGuard). */
+  offlineHeld: boolean;
+  /** Agents taken offline (heartbeat_timeout) and moved to error (offline_too_long). */
+  offline: number;
+  errored: number;
+  /** A write was refused by the fence: leadership was lost during the tick. */
+  fenced: boolean;
+  /** False when the budget ran out with work left, or a step failed. */
+  complete: boolean;
+}
+
+/**
+ * The leader-elected liveness loop.
+ *
+ * Contract: `runOnce(nowMs?)` runs one tick and never rejects (failures are logged, counted and
+ * end the tick): it reads the Redis identity (data-loss detection), renews or acquires the lease,
+ * and as leader expires agents in batches, reconciles agents missing from presence, and moves
+ * long-offline agents to error, until done or the tick budget is spent. All decisions use `nowMs`,
+ * by default Redis's clock (the one last-seen scores are written on). Ticks must not overlap.
+ * `start()` runs ticks every sweepIntervalMs (after each one finished); `stop()` stops them, waits
+ * for the tick in flight and releases the lease; it is idempotent.
+ */
+export interface Sweeper {
+  runOnce(nowMs?: number): Promise<TickReport>;
+  start(): void;
+  stop(): Promise<void>;
+  readonly isLeader: boolean;
+  /** False when no tick finished for max(10 s, 5 x (interval + budget)): the loop is stuck. */
+  readonly healthy: boolean;
+  readonly metrics: SweeperMetrics;
+}
+
+export function createSweeper(options: SweeperOptions, deps: SweeperDeps): Sweeper {
+  return new LeaderElectedSweeper(options, deps);
+}
+
+class LeaderElectedSweeper implements Sweeper {
+  readonly metrics: SweeperMetrics;
+  private readonly log: Logger;
+  private readonly lease: Lease;
+  private readonly store: LastSeenStore;
+  private readonly watch: PresenceWatch;
+  private readonly monotonic: MonotonicClock;
+  private leading = false;
+  private timer: NodeJS.Timeout | null = null;
+  private current: Promise<TickReport> | null = null;
+  private started = false;
+  private stopping: Promise<void> | null = null;
+  private lastTickEnd: number;
+  private readonly logFailure: (what: string, stage: string, err: unknown) => void;
+
+  constructor(
+    private readonly o: SweeperOptions,
+    private readonly deps: SweeperDeps,
+  ) {
+    this.metrics = createSweeperMetrics(deps.registry);
+    this.log = deps.logger.child({ component: 'sweeper' });
+    this.lease =
+      deps.lease ??
+      createPostgresLease({
+        db: deps.db,
+        name: `sweeper:${o.redisKeyPrefix}`,
+        holder: `${o.sweeperId}:${randomUUID().slice(0, 8)}`,
+        ttlMs: o.leaseTtlMs,
+      });
+    this.store = deps.store ?? createLastSeenStore(deps.redis, o.redisKeyPrefix);
+    this.watch = new PresenceWatch({
+      epoch: deps.epoch ?? createRedisEpoch({ redis: deps.redis, keyPrefix: o.redisKeyPrefix }),
+      store: this.store,
+      db: deps.db,
+      name: this.lease.name,
+      graceMs: o.redisLossGraceSeconds * 1000,
+      metrics: this.metrics,
+      log: this.log,
+    });
+    this.monotonic = deps.monotonic ?? performance;
+    this.lastTickEnd = this.monotonic.now();
+    this.logFailure = throttle(10_000, (suppressed: number, what: string, stage: string, err: unknown) =>
+      this.log.warn({ err, stage, suppressed }, what),
+    );
+  }
+
+  get isLeader(): boolean {
+    return this.leading && this.lease.isLeader;
+  }
+
+  get healthy(): boolean {
+    const staleAfter = Math.max(10_000, 5 * (this.o.sweepIntervalMs + this.o.sweepTickBudgetMs));
+    return this.monotonic.now() - this.lastTickEnd < staleAfter;
+  }
+
+  async runOnce(nowMs?: number): Promise<TickReport> {
+    try {
+      return await this.tick(nowMs);
+    } finally {
+      this.lastTickEnd = this.monotonic.now();
+    }
+  }
+
+  private async tick(nowMs?: number): Promise<TickReport> {
+    const report: TickReport = {
+      leader: false,
+      offlineHeld: false,
+      offline: 0,
+      errored: 0,
+      fenced: false,
+      complete: true,
+    };
+    const startedAt = this.monotonic.now();
+    const { identity, now } = await this.watch.observe(nowMs);
+    report.leader = await this.renewLease();
+    if (!report.leader || now === null) {
+      report.complete = now !== null;
+      return report;
+    }
+    const endTimer = this.metrics.tickSeconds.startTimer();
+    const deadline = startedAt + this.o.sweepTickBudgetMs;
+    const token = this.lease.token!;
+    let stage = 'baseline';
+    try {
+      if (identity !== null) await this.watch.sync(identity, now);
+      const ctx = this.stepContext(token, now);
+      report.offlineHeld = !this.watch.offlineAllowed(now) || identity === null;
+      if (!report.offlineHeld) {
+        const cutoff = offlineCutoff(now, this.o.offlineTimeoutSeconds);
+        stage = 'expiry';
+        report.complete = await this.repeat(deadline, async () => {
+          const r = await expireBatch(ctx, cutoff);
+          report.offline += r.offline.length;
+          await this.closeSockets(r.offline);
+          return r.found;
+        });
+        if (report.complete && this.monotonic.now() < deadline) {
+          stage = 'reconcile';
+          const r = await reconcileAbsent(ctx, cutoff);
+          report.offline += r.offline.length;
+          await this.closeSockets(r.offline);
+        }
+      }
+      stage = 'error_sweep';
+      const errorBefore = errorCutoff(now, this.o.errorAfterSeconds);
+      const errorsDone = await this.repeat(deadline, async () => {
+        const n = await errorBatch(ctx, errorBefore);
+        report.errored += n;
+        return n;
+      });
+      report.complete &&= errorsDone;
+    } catch (err) {
+      report.complete = false;
+      if (err instanceof FencedError) {
+        report.fenced = true;
+        this.metrics.fencedWrites.inc();
+        this.lease.lost();
+        this.setLeading(false);
+        this.log.warn({ token }, 'lease lost during the tick: write refused by the fence');
+      } else {
+        this.metrics.tickErrors.inc({ stage });
+        this.logFailure('sweep tick failed', stage, err);
+      }
+    } finally {
+      endTimer();
+    }
+    if (report.offline + report.errored > 0) {
+      this.log.info({ offline: report.offline, errored: report.errored }, 'transitions committed');
+    }
+    return report;
+  }
+
+  start(): void {
+    if (this.started || this.stopping !== null) return;
+    this.started = true;
+    this.schedule(0);
+  }
+
+  stop(): Promise<void> {
+    this.stopping ??= this.shutdown();
+    return this.stopping;
+  }
+
+  private async shutdown(): Promise<void> {
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timer = null;
+    await this.current;
+    if (this.lease.token !== null) {
+      await this.lease.release().catch((err: unknown) => this.log.warn({ err }, 'lease release failed'));
+    }
+    this.setLeading(false);
+  }
+
+  private schedule(delayMs: number): void {
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      this.current = this.runOnce();
+      void this.current.then(() => {
+        this.current = null;
+        if (this.stopping === null) this.schedule(this.o.sweepIntervalMs);
+      });
+    }, delayMs);
+    this.timer.unref();
+  }
+
+  private async renewLease(): Promise<boolean> {
+    let held = false;
+    try {
+      held = await this.lease.tryAcquire();
+    } catch (err) {
+      this.metrics.tickErrors.inc({ stage: 'lease' });
+      this.logFailure('lease renewal failed', 'lease', err);
+    }
+    this.setLeading(held);
+    return held;
+  }
+
+  private setLeading(held: boolean): void {
+    if (held !== this.leading) {
+      this.metrics.leadershipChanges.inc({ event: held ? 'acquired' : 'lost' });
+      this.log.info({ holder: this.lease.holder, token: this.lease.token }, held ? 'leader' : 'follower');
+      if (held) this.watch.leadershipStarted();
+    }
+    this.leading = held;
+    this.metrics.isLeader.set(held ? 1 : 0);
+  }
+
+  /** Runs `batch` until it finds fewer than a batch or the deadline passed; true when done. */
+  private async repeat(deadline: number, batch: () => Promise<number>): Promise<boolean> {
+    for (;;) {
+      const found = await batch();
+      if (found < this.o.sweepBatchSize) return true;
+      if (this.monotonic.now() >= deadline) return false;
+    }
+  }
+
+  private async closeSockets(offline: readonly TimedOutConnection[]): Promise<void> {
+    if (this.deps.closer === undefined || offline.length === 0) return;
+    const s = await this.deps.closer.close(offline);
+    for (const result of ['sent', 'skipped', 'orphaned', 'failed'] as const) {
+      if (s[result] > 0) this.metrics.closeCommands.inc({ result }, s[result]);
+    }
+  }
+
+  private stepContext(token: number, nowMs: number): StepContext {
+    return {
+      db: this.deps.db,
+      store: this.store,
+      lease: this.lease,
+      token,
+      metrics: this.metrics,
+      nowMs,
+      batchSize: this.o.sweepBatchSize,
+      offlineTimeoutSeconds: this.o.offlineTimeoutSeconds,
+    };
+  }
+}
