@@ -1,3 +1,4 @@
+export { API_ENV, type ApiConfig, describeApiConfig, loadApiConfig } from './api.js';
 export type { VariableDoc } from './env.js';
 export { ConfigError, type ConfigIssue } from './errors.js';
 export {

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { describeApiConfig } from './api.js';
 import type { VariableDoc } from './env.js';
 import { describeGatewayConfig } from './gateway.js';
 import { describeSweeperConfig } from './sweeper.js';
@@ -20,5 +21,11 @@ describe('README configuration table', () => {
 
   it('lists every sweeper environment variable', () => {
     expect(missingFrom(readme(), describeSweeperConfig())).toEqual([]);
+  });
+});
+
+describe('README configuration table (API)', () => {
+  it('lists every API environment variable', () => {
+    expect(missingFrom(readme(), describeApiConfig())).toEqual([]);
   });
 });

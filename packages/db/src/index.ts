@@ -18,6 +18,30 @@ export {
 } from './events.js';
 export { type MigrateOptions, type MigrateResult, migrate, migrateCli, migrationsFolder } from './migrate.js';
 export {
+  type HistoryPageOptions,
+  type HistoryPageRow,
+  pageConnectionHistory,
+  pageTransitions,
+  type TransitionPageRow,
+  type TransitionsPageOptions,
+} from './repositories/api-history-queries.js';
+export {
+  type AgentsPageOptions,
+  type AttributeFilter,
+  agentExists,
+  countAgentsByStatus,
+  countStaleOnline,
+  databaseNowMs,
+  listStaleOnline,
+  type OfflinePageOptions,
+  type OfflinePageRow,
+  pageAgents,
+  pageOfflineAgents,
+  type StaleOnlineAgent,
+  type StaleRule,
+} from './repositories/api-queries.js';
+export type { TimeKey } from './repositories/api-rows.js';
+export {
   applyConnectionEvents,
   type ConnectionBatchResult,
   compareConnectionEvents,

@@ -1,0 +1,72 @@
+/**
+ * Process wiring of the REST API: configuration, logger, metrics, Redis, Postgres, signals and exit
+ * codes. Exit codes: 0 after a graceful stop on SIGTERM/SIGINT, 1 on a crash, 2 on invalid
+ * configuration, 3 when it cannot start.
+ */
+import { ConfigError, loadApiConfig } from '@opamp-fleet/config';
+import { createDb } from '@opamp-fleet/db';
+import { createPresenceRedis } from '@opamp-fleet/presence';
+import { createLogger, createMetricsRegistry } from '@opamp-fleet/telemetry';
+import { createApi } from './api.js';
+
+function loadConfig() {
+  try {
+    return loadApiConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
+}
+
+const config = loadConfig();
+const logger = createLogger({ name: 'opamp-api', level: config.logLevel });
+const registry = createMetricsRegistry({ service: 'api' });
+let lastRedisError = 0;
+const redis = createPresenceRedis({
+  url: config.redisUrl,
+  connectionName: `opamp-api:${process.pid}`,
+  commandTimeoutMs: config.redisCommandTimeoutMs,
+  onError: (err) => {
+    if (Date.now() - lastRedisError < 10_000) return;
+    lastRedisError = Date.now();
+    logger.warn({ err }, 'redis connection error');
+  },
+});
+const database = createDb(config.databaseUrl, {
+  max: config.databasePoolMax,
+  applicationName: `opamp-api:${process.pid}`,
+});
+
+process.on('uncaughtException', (err) => {
+  logger.fatal({ err }, 'uncaught exception');
+  process.exit(1);
+});
+process.on('unhandledRejection', (err) => {
+  logger.fatal({ err }, 'unhandled rejection');
+  process.exit(1);
+});
+
+const api = createApi(config, { logger, registry, db: database.db, redis });
+try {
+  await api.listen();
+} catch (err) {
+  logger.fatal({ err }, 'API failed to start');
+  process.exit(3);
+}
+
+let stopping = false;
+async function shutdown(signal: string): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  logger.info({ signal }, 'shutting down');
+  await api.close();
+  await database.close().catch((err: unknown) => logger.warn({ err }, 'closing Postgres failed'));
+  await redis.quit().catch(() => redis.disconnect());
+  logger.info('stopped');
+  process.exit(0);
+}
+process.on('SIGTERM', () => void shutdown('SIGTERM'));
+process.on('SIGINT', () => void shutdown('SIGINT'));

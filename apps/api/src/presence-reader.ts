@@ -1,0 +1,80 @@
+import { type Db, databaseNowMs } from '@opamp-fleet/db';
+import { type ConnectionRegistry, type Owner, readLastSeen } from '@opamp-fleet/presence';
+import type { Redis } from 'ioredis';
+
+export interface PresenceReaderOptions {
+  redis: Redis;
+  registry: ConnectionRegistry;
+  db: Db;
+  keyPrefix: string;
+  /** Called once per failed Redis read (the read then falls back to Postgres alone). */
+  onFailure(err: unknown): void;
+}
+
+/**
+ * The reads of one request against Redis: the clock, last-seen scores and registry owners.
+ *
+ * Contract: no method throws because of Redis. When a Redis read fails, `available` turns false
+ * for the rest of the request and later reads answer without Redis: `now()` from Postgres'
+ * `now()`, `lastSeen()` an empty map, `owner()` undefined (unknown). Methods may run concurrently.
+ */
+export interface PresenceRequest {
+  readonly available: boolean;
+  /** Redis TIME in ms: the clock last-seen scores are written with. */
+  now(): Promise<number>;
+  /** Last-seen scores (ms) of `ids`, ZMSCORE in chunks of 1000 sent together. */
+  lastSeen(ids: readonly string[]): Promise<Map<string, number | null>>;
+  /** The registry owner of `agentId`: null when none, undefined when Redis could not say. */
+  owner(agentId: string): Promise<Owner | null | undefined>;
+}
+
+const CHUNK = 1000;
+
+export function createPresenceReader(options: PresenceReaderOptions): () => PresenceRequest {
+  return () => new RequestReads(options);
+}
+
+class RequestReads implements PresenceRequest {
+  available = true;
+  constructor(private readonly o: PresenceReaderOptions) {}
+
+  async now(): Promise<number> {
+    if (this.available) {
+      try {
+        const [seconds, micros] = await this.o.redis.time();
+        return Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
+      } catch (err) {
+        this.fail(err);
+      }
+    }
+    return databaseNowMs(this.o.db);
+  }
+
+  async lastSeen(ids: readonly string[]): Promise<Map<string, number | null>> {
+    if (!this.available || ids.length === 0) return new Map();
+    try {
+      const chunks: string[][] = [];
+      for (let i = 0; i < ids.length; i += CHUNK) chunks.push(ids.slice(i, i + CHUNK));
+      const maps = await Promise.all(chunks.map((c) => readLastSeen(this.o.redis, c, this.o.keyPrefix)));
+      return new Map(maps.flatMap((m) => [...m]));
+    } catch (err) {
+      this.fail(err);
+      return new Map();
+    }
+  }
+
+  async owner(agentId: string): Promise<Owner | null | undefined> {
+    if (!this.available) return undefined;
+    try {
+      return await this.o.registry.lookup(agentId);
+    } catch (err) {
+      this.fail(err);
+      return undefined;
+    }
+  }
+
+  private fail(err: unknown): void {
+    if (this.available) this.o.onFailure(err);
+    this.available = false;
+  }
+}

@@ -1,0 +1,168 @@
+import {
+  type AgentRow,
+  type AgentStatus,
+  type AttributeFilter,
+  type OfflinePageRow,
+  pageAgents,
+  pageOfflineAgents,
+} from '@opamp-fleet/db';
+import type { FastifyInstance } from 'fastify';
+import { decodeIdCursor, decodeTimeCursor, encodeCursor } from '../cursor.js';
+import { ApiError } from '../errors.js';
+import { deriveLiveness, STALE_REASON } from '../liveness.js';
+import { collectPage } from '../page.js';
+import { errorResponses, MAX_ATTRIBUTE_FILTERS, pageQuery } from '../schemas.js';
+import { summaryView } from '../views.js';
+import { cutoffOf, type RouteContext } from './context.js';
+
+const ATTR_PREFIX = 'attr.';
+
+/** The `attr.<key>=<value>` parameters of a query, at most {@link MAX_ATTRIBUTE_FILTERS}. */
+export function attributeFilters(query: Record<string, unknown>): AttributeFilter[] {
+  const filters = Object.entries(query)
+    .filter(([name]) => name.startsWith(ATTR_PREFIX))
+    .map(([name, value]) => ({ key: name.slice(ATTR_PREFIX.length), value: String(value) }));
+  if (filters.length > MAX_ATTRIBUTE_FILTERS) {
+    throw new ApiError(400, 'bad_request', `at most ${MAX_ATTRIBUTE_FILTERS} attr.<key> filters per request`);
+  }
+  return filters;
+}
+
+/** GET /api/v1/agents and GET /api/v1/agents/offline. */
+export function listRoutes(app: FastifyInstance, ctx: RouteContext): void {
+  const { maxPageSize, defaultPageSize, offlineTimeoutSeconds } = ctx.config;
+
+  app.get(
+    '/api/v1/agents',
+    {
+      schema: {
+        operationId: 'listAgents',
+        tags: ['agents'],
+        summary: 'Agents by id, filtered by read-time status and attributes',
+        description: [
+          'Cursor-paginated in id order. `status` filters on the read-time status (a stale agent is `offline`).',
+          'Attribute filters: `attr.<key>=<value>` (e.g. `attr.service.name=checkout`) matches agents whose identifying',
+          `or non-identifying attributes hold that key with that string value; up to ${MAX_ATTRIBUTE_FILTERS}, all must match.`,
+          'A page can hold fewer than `limit` items while `next_cursor` is set (rows dropped by the read-time check).',
+        ].join(' '),
+        querystring: {
+          type: 'object',
+          properties: {
+            ...pageQuery(maxPageSize, defaultPageSize),
+            status: {
+              type: 'string',
+              enum: ['online', 'offline', 'error'],
+              description: 'Read-time status.',
+            },
+          },
+          patternProperties: { '^attr\\..{1,256}$': { type: 'string', maxLength: 1024 } },
+          additionalProperties: false,
+        },
+        response: { 200: { $ref: 'AgentPage#' }, ...errorResponses(400, 401, 500) },
+      },
+    },
+    async (request) => {
+      const q = request.query as { limit: number; cursor?: string; status?: AgentStatus } & Record<
+        string,
+        unknown
+      >;
+      const attributes = attributeFilters(q);
+      const afterId = q.cursor === undefined ? null : decodeIdCursor(q.cursor);
+      const presence = ctx.presence();
+      const cutoff = cutoffOf(ctx, await presence.now());
+      const page = await collectPage({
+        limit: q.limit,
+        after: afterId,
+        fetch: (after, n) =>
+          pageAgents(ctx.db, {
+            limit: n,
+            afterId: after,
+            ...(q.status ? { status: q.status } : {}),
+            ...(q.status === 'offline' ? { staleBeforeMs: cutoff } : {}),
+            attributes,
+          }),
+        keep: async (rows: AgentRow[]) => {
+          const scores = await presence.lastSeen(rows.map((r) => r.id));
+          return rows
+            .map((r) => ({ row: r, live: deriveLiveness(r, scores.get(r.id), cutoff) }))
+            .filter((x) => q.status === undefined || x.live.status === q.status);
+        },
+        key: (r) => r.id,
+      });
+      return {
+        items: page.items.map((x) => summaryView(x.row, x.live)),
+        next_cursor: page.next === null ? null : encodeCursor('agents', [page.next]),
+        presence_available: presence.available,
+      };
+    },
+  );
+
+  app.get(
+    '/api/v1/agents/offline',
+    {
+      schema: {
+        operationId: 'listOfflineAgents',
+        tags: ['agents'],
+        summary: 'Offline agents, most recently offline first',
+        description: [
+          'Agents stored offline (by status_changed_at, then id) merged with stale agents (stored online, not seen',
+          `within OFFLINE_TIMEOUT_SECONDS, reason \`${STALE_REASON}\`, offline since last-seen + timeout); agents whose`,
+          'offline time is unknown come last. Cursor-paginated; `since` and `reason` filter.',
+        ].join(' '),
+        querystring: {
+          type: 'object',
+          properties: {
+            ...pageQuery(maxPageSize, defaultPageSize),
+            since: {
+              type: 'string',
+              format: 'date-time',
+              description: 'Only agents offline since this time or later (RFC 3339).',
+            },
+            reason: {
+              type: 'string',
+              minLength: 1,
+              maxLength: 128,
+              description: `Only agents offline for this reason (e.g. \`agent_disconnect\`, \`${STALE_REASON}\`).`,
+            },
+          },
+          additionalProperties: false,
+        },
+        response: { 200: { $ref: 'OfflineAgentPage#' }, ...errorResponses(400, 401, 500) },
+      },
+    },
+    async (request) => {
+      const q = request.query as { limit: number; cursor?: string; since?: string; reason?: string };
+      const after = q.cursor === undefined ? null : decodeTimeCursor('offline', q.cursor);
+      const presence = ctx.presence();
+      const cutoff = cutoffOf(ctx, await presence.now());
+      const stale = { beforeMs: cutoff, timeoutMs: offlineTimeoutSeconds * 1000, reason: STALE_REASON };
+      const page = await collectPage({
+        limit: q.limit,
+        after,
+        fetch: (a, n) =>
+          pageOfflineAgents(ctx.db, {
+            limit: n,
+            after: a,
+            stale,
+            ...(q.since === undefined ? {} : { sinceMs: Date.parse(q.since) }),
+            ...(q.reason === undefined ? {} : { reason: q.reason }),
+          }),
+        keep: async (rows: OfflinePageRow[]) => {
+          const scores = await presence.lastSeen(rows.map((r) => r.agent.id));
+          return rows
+            .map((r) => ({ r, live: deriveLiveness(r.agent, scores.get(r.agent.id), cutoff) }))
+            .filter((x) => x.live.status !== 'online');
+        },
+        key: (r) => r.key,
+      });
+      return {
+        items: page.items.map(({ r, live }) => ({
+          ...summaryView(r.agent, live),
+          offline_since: r.offlineSince?.toISOString() ?? null,
+        })),
+        next_cursor: page.next === null ? null : encodeCursor('offline', [page.next.us, page.next.id]),
+        presence_available: presence.available,
+      };
+    },
+  );
+}

@@ -1,0 +1,86 @@
+import type { AgentDescription, AgentRow, HistoryPageRow, TransitionPageRow } from '@opamp-fleet/db';
+import type { Owner } from '@opamp-fleet/presence';
+import type { Liveness } from './liveness.js';
+
+/** Response objects, shaped as the schemas in schemas.ts (snake_case, ISO 8601 times). */
+type Json = Record<string, unknown>;
+
+const iso = (d: Date | null | undefined) => (d ? d.toISOString() : null);
+const isoMs = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+
+/** The status fields every agent view starts with. */
+export function statusView(row: AgentRow, live: Liveness): Json {
+  return {
+    id: row.id,
+    status: live.status,
+    stored_status: row.status,
+    stale: live.stale,
+    status_reason: live.statusReason,
+    status_changed_at: iso(row.statusChangedAt),
+    last_seen_at: isoMs(live.lastSeenMs),
+    last_seen_source: live.lastSeenSource,
+    last_connected_at: iso(row.lastConnectedAt),
+    last_disconnected_at: iso(row.lastDisconnectedAt),
+    disconnect_reason: row.disconnectReason,
+    transport: row.transport,
+  };
+}
+
+/** Registry fields: `owner` undefined means Redis could not be read. */
+export function connectionView(owner: Owner | null | undefined): Json {
+  return {
+    connected: owner === undefined ? null : owner !== null,
+    gateway_id: owner?.gatewayId ?? null,
+    connection_id: owner?.connectionId ?? null,
+  };
+}
+
+export function descriptionView(d: AgentDescription | null): Json | null {
+  if (!d) return null;
+  return { identifying: d.identifying ?? {}, non_identifying: d.nonIdentifying ?? {} };
+}
+
+export function summaryView(row: AgentRow, live: Liveness): Json {
+  return { ...statusView(row, live), description: descriptionView(row.description) };
+}
+
+export function agentView(row: AgentRow, live: Liveness, owner: Owner | null | undefined): Json {
+  return {
+    ...summaryView(row, live),
+    ...connectionView(owner),
+    capabilities: row.capabilities,
+    health: row.health ?? null,
+    effective_config_hash: row.effectiveConfigHash,
+    current_connection_id: row.currentConnectionId,
+    connection_epoch: row.connectionEpoch,
+    last_sequence_num: row.lastSequenceNum,
+    created_at: row.createdAt.toISOString(),
+    updated_at: row.updatedAt.toISOString(),
+  };
+}
+
+export function connectionRowView(r: HistoryPageRow): Json {
+  return {
+    connection_id: r.connectionId,
+    connection_epoch: r.connectionEpoch,
+    gateway_id: r.gatewayId,
+    transport: r.transport,
+    remote_address: r.remoteAddress,
+    connected_at: iso(r.connectedAt),
+    disconnected_at: iso(r.disconnectedAt),
+    duration_seconds: r.durationSeconds,
+    disconnect_reason: r.disconnectReason,
+  };
+}
+
+export function transitionView(t: TransitionPageRow): Json {
+  return {
+    id: t.id,
+    from_status: t.fromStatus,
+    to_status: t.toStatus,
+    reason: t.reason,
+    at: t.at.toISOString(),
+    decided_by: t.decidedBy,
+    connection_id: t.connectionId,
+  };
+}

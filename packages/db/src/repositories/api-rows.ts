@@ -1,0 +1,97 @@
+import { type SQL, sql } from 'drizzle-orm';
+import { checkInt, DbOptionError } from '../errors.js';
+import type { AgentDescription, AgentRow, AgentStatus, JsonValue, Transport } from '../schema/agents.js';
+
+/**
+ * A position in a newest-first keyset of the read API: a time in microseconds since the Unix epoch
+ * (null for the rows whose time is unknown, which are listed after all others) and the row's id.
+ * Microseconds are exact for every Postgres timestamp, so a key taken from a row finds that row
+ * again; whole milliseconds would not.
+ */
+export interface TimeKey<Id extends string | number = string> {
+  us: number | null;
+  id: Id;
+}
+
+/** Microseconds since the Unix epoch of a timestamptz expression, as bigint (NULL stays NULL). */
+export function usOf(expr: SQL): SQL {
+  return sql`(extract(epoch from ${expr}) * 1000000)::bigint`;
+}
+
+/** The timestamptz of `us` microseconds since the Unix epoch (exact). */
+export function tsFromUs(us: number): SQL {
+  return sql`(timestamptz 'epoch' + ${us}::bigint * interval '1 microsecond')`;
+}
+
+/** The timestamptz of `ms` milliseconds since the Unix epoch (exact for whole and fractional ms). */
+export function tsFromMsExact(ms: number): SQL {
+  return tsFromUs(Math.round(ms * 1000));
+}
+
+/** A bigint or numeric value as postgres.js returns it (text), or null. */
+export function num(value: unknown): number | null {
+  return value === null || value === undefined ? null : Number(value);
+}
+
+/** A Date (millisecond precision) from a microsecond value as returned by {@link usOf}. */
+export function dateFromUs(value: unknown): Date | null {
+  const us = num(value);
+  return us === null ? null : new Date(Math.floor(us / 1000));
+}
+
+/** Checks a page size of the read API: an integer in [1, 10000]. */
+export function checkLimit(limit: number): number {
+  return checkInt('limit', limit, 1, 10_000);
+}
+
+/** Checks a keyset position before it reaches SQL. */
+export function checkKey<Id extends string | number>(
+  name: string,
+  key: TimeKey<Id>,
+  idType: 'string' | 'number',
+) {
+  const okUs = key.us === null || Number.isSafeInteger(key.us);
+  const okId =
+    idType === 'string'
+      ? typeof key.id === 'string' && key.id.length > 0
+      : Number.isSafeInteger(key.id) && (key.id as number) >= 0;
+  if (!okUs || !okId) throw new DbOptionError(`${name} is not a valid position: ${JSON.stringify(key)}`);
+}
+
+/** Every column of `agents a`, timestamps as microseconds, for {@link toAgentRow}. */
+export const AGENT_COLUMNS = sql`a.id, a.status, a.status_reason,
+  ${usOf(sql`a.status_changed_at`)} as status_changed_us, ${usOf(sql`a.last_seen_at`)} as last_seen_us,
+  ${usOf(sql`a.last_connected_at`)} as last_connected_us,
+  ${usOf(sql`a.last_disconnected_at`)} as last_disconnected_us,
+  a.disconnect_reason, a.current_connection_id, a.connection_epoch, a.transport, a.description,
+  a.capabilities, a.health, a.effective_config_hash, a.last_sequence_num, a.state_epoch, a.state_seq,
+  ${usOf(sql`a.created_at`)} as created_us, ${usOf(sql`a.updated_at`)} as updated_us`;
+
+/** A row selected with {@link AGENT_COLUMNS}. */
+export type RawAgentRow = Record<string, unknown>;
+
+/** Maps a row selected with {@link AGENT_COLUMNS} to the drizzle row type. */
+export function toAgentRow(r: RawAgentRow): AgentRow {
+  return {
+    id: r.id as string,
+    status: r.status as AgentStatus,
+    statusReason: (r.status_reason as string | null) ?? null,
+    statusChangedAt: dateFromUs(r.status_changed_us),
+    lastSeenAt: dateFromUs(r.last_seen_us),
+    lastConnectedAt: dateFromUs(r.last_connected_us),
+    lastDisconnectedAt: dateFromUs(r.last_disconnected_us),
+    disconnectReason: (r.disconnect_reason as string | null) ?? null,
+    currentConnectionId: (r.current_connection_id as string | null) ?? null,
+    connectionEpoch: num(r.connection_epoch) ?? 0,
+    transport: (r.transport as Transport | null) ?? null,
+    description: (r.description as AgentDescription | null) ?? null,
+    capabilities: num(r.capabilities),
+    health: (r.health as JsonValue | null) ?? null,
+    effectiveConfigHash: (r.effective_config_hash as string | null) ?? null,
+    lastSequenceNum: num(r.last_sequence_num),
+    stateEpoch: num(r.state_epoch),
+    stateSeq: num(r.state_seq),
+    createdAt: dateFromUs(r.created_us)!,
+    updatedAt: dateFromUs(r.updated_us)!,
+  };
+}
