@@ -9,6 +9,10 @@ describe('parseBenchArgs', () => {
       gateways: 1,
       durationSeconds: 15,
       rounds: 3,
+      heartbeatSeconds: 1,
+      workers: 1,
+      warmupSeconds: 5,
+      baselineSeconds: 10,
       outDir: null,
       target: null,
       token: null,
@@ -66,6 +70,30 @@ describe('parseBenchArgs', () => {
     expect(options.token).toBe('s3cret');
   });
 
+  it('applies the heartbeat-throughput defaults and reads its options', () => {
+    expect(parseBenchArgs(['heartbeat-throughput'])).toMatchObject({
+      scenario: 'heartbeat-throughput',
+      agents: 20_000,
+      gateways: 2,
+      durationSeconds: 30,
+      heartbeatSeconds: 1,
+      workers: 1,
+    });
+    expect(
+      parseBenchArgs([
+        'heartbeat-throughput',
+        '--heartbeat',
+        '5',
+        '--workers',
+        '2',
+        '--warmup',
+        '0.5',
+        '--baseline-duration',
+        '2',
+      ]),
+    ).toMatchObject({ heartbeatSeconds: 5, workers: 2, warmupSeconds: 0.5, baselineSeconds: 2 });
+  });
+
   it('allows --help without a scenario', () => {
     expect(parseBenchArgs(['--help']).help).toBe(true);
   });
@@ -86,6 +114,11 @@ describe('parseBenchArgs', () => {
     [['connect', '--agents', '40000'], /use --gateways 3 or more/],
     [['connect', '--bogus'], /Unknown option '--bogus'/],
     [['connect', '--agents-per-generator', '20000'], /within 1\.\.19000/],
+    [['connect', '--workers', '2'], /--workers only applies to the heartbeat-throughput scenario/],
+    [['heartbeat-throughput', '--rounds', '2'], /--rounds only applies to the connect scenario/],
+    [['heartbeat-throughput', '--target', 'ws://h:1/v1/opamp'], /--target only applies to the connect/],
+    [['heartbeat-throughput', '--heartbeat', '0.5'], /--heartbeat must be a positive integer/],
+    [['heartbeat-throughput', '--agents', '40000'], /use --gateways 3 or more/],
   ])('rejects %j', (argv, message) => {
     expect(() => parseBenchArgs(argv)).toThrow(ArgsError);
     expect(() => parseBenchArgs(argv)).toThrow(message);

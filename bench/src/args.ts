@@ -1,6 +1,10 @@
 import { parseArgs } from 'node:util';
+import { oneOf, positiveInteger, positiveNumber, websocketUrl } from './arg-values.js';
+import { ArgsError } from './args-error.js';
 
-export const SCENARIOS = ['connect'] as const;
+export { ArgsError } from './args-error.js';
+
+export const SCENARIOS = ['connect', 'heartbeat-throughput'] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
 export const TARGET_KINDS = ['gateway', 'baseline'] as const;
@@ -17,9 +21,18 @@ export interface BenchOptions {
   scenario: ScenarioName;
   agents: number;
   gateways: number;
-  /** Length of the heartbeat phase; every agent sends one heartbeat per round, spread over it. */
+  /** Length of the measured heartbeat phase (connect: the rounds; heartbeat-throughput: the steady phase). */
   durationSeconds: number;
+  /** connect: heartbeats per agent during the phase. */
   rounds: number;
+  /** heartbeat-throughput: each agent's heartbeat interval (±10 % jitter). */
+  heartbeatSeconds: number;
+  /** heartbeat-throughput: worker processes. */
+  workers: number;
+  /** heartbeat-throughput: least heartbeating before the steady phase (it also waits for the connect events). */
+  warmupSeconds: number;
+  /** heartbeat-throughput: length of each raw Postgres baseline. */
+  baselineSeconds: number;
   /** Output directory; null means the default `bench/results/`. */
   outDir: string | null;
   /** An already running gateway to load instead of starting one; null starts local gateways. */
@@ -35,35 +48,56 @@ export interface BenchOptions {
   help: boolean;
 }
 
-export class ArgsError extends Error {
-  override readonly name = 'ArgsError';
-}
+/** Defaults that differ between scenarios. */
+const SCENARIO_DEFAULTS: Record<ScenarioName, { agents: number; gateways: number; duration: number }> = {
+  connect: { agents: 10_000, gateways: 1, duration: 15 },
+  'heartbeat-throughput': { agents: 20_000, gateways: 2, duration: 30 },
+};
+
+/** Options that only one scenario reads; giving them to another is a usage error. */
+const SCENARIO_ONLY: Record<ScenarioName, readonly string[]> = {
+  connect: ['rounds', 'target', 'token', 'only'],
+  'heartbeat-throughput': ['heartbeat', 'workers', 'warmup', 'baseline-duration'],
+};
 
 export const USAGE = `usage: pnpm bench <scenario> [options]
 
 scenarios:
   connect                     connect N agents to a gateway, heartbeat, then the same against a raw uWS echo baseline
+  heartbeat-throughput        N agents heartbeating through gateways -> Redis -> workers -> Postgres, then a raw Postgres baseline
 
-options:
-  --agents N                  simulated agents (default 10000)
-  --gateways G                gateway (and baseline) processes sharing one port (default 1)
-  --duration S                seconds of the heartbeat phase (default 15)
-  --rounds R                  heartbeats per agent during that phase (default 3)
+common options:
+  --agents N                  simulated agents (default 10000; heartbeat-throughput 20000)
+  --gateways G                gateway (and baseline) processes sharing one port (default 1; heartbeat-throughput 2)
+  --duration S                seconds of the measured heartbeat phase (default 15; heartbeat-throughput 30)
   --out DIR                   directory for the JSON and Markdown results (default bench/results)
-  --target URL                load a running gateway (ws://host:port/v1/opamp) instead of starting one
-  --token T                   bearer token for --target
-  --only gateway|baseline     run only one of the two measurements
   --dial-concurrency N        WebSocket handshakes in flight at once (default 200)
   --agents-per-address N      agents per loopback source address 127.0.0.2, .3, ... (default 5000)
   --agents-per-generator N    agents per load-generator process before sharding (default ${MAX_CONNECTIONS_PER_PROCESS})
   --json                      print the JSON result instead of the Markdown summary
-  -h, --help                  show this help`;
+  -h, --help                  show this help
+
+connect:
+  --rounds R                  heartbeats per agent during the phase (default 3)
+  --target URL                load a running gateway (ws://host:port/v1/opamp) instead of starting one
+  --token T                   bearer token for --target
+  --only gateway|baseline     run only one of the two measurements
+
+heartbeat-throughput:
+  --heartbeat S               heartbeat interval of every agent in whole seconds, ±10% jitter (default 1)
+  --workers W                 worker processes (default 1)
+  --warmup S                  least seconds of heartbeats before the steady phase (default 5)
+  --baseline-duration S       seconds of each raw Postgres update baseline (default 10)`;
 
 const OPTIONS = {
   agents: { type: 'string' },
   gateways: { type: 'string' },
   duration: { type: 'string' },
   rounds: { type: 'string' },
+  heartbeat: { type: 'string' },
+  workers: { type: 'string' },
+  warmup: { type: 'string' },
+  'baseline-duration': { type: 'string' },
   out: { type: 'string' },
   target: { type: 'string' },
   token: { type: 'string' },
@@ -75,43 +109,14 @@ const OPTIONS = {
   help: { type: 'boolean', short: 'h' },
 } as const;
 
-function positiveInteger(name: string, raw: string | undefined, fallback: number, max: number): number {
-  if (raw === undefined) return fallback;
-  if (!/^\d+$/.test(raw)) throw new ArgsError(`--${name} must be a positive integer, got "${raw}"`);
-  const value = Number(raw);
-  if (value < 1 || value > max) throw new ArgsError(`--${name} must be within 1..${max}, got ${value}`);
-  return value;
-}
+type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>['values'];
 
-function positiveNumber(name: string, raw: string | undefined, fallback: number): number {
-  if (raw === undefined) return fallback;
-  const value = Number(raw);
-  if (raw.trim() === '' || !Number.isFinite(value) || value <= 0) {
-    throw new ArgsError(`--${name} must be a positive number, got "${raw}"`);
+function checkScenarioOptions(scenario: ScenarioName, values: Values): void {
+  for (const [owner, names] of Object.entries(SCENARIO_ONLY)) {
+    if (owner === scenario) continue;
+    const given = names.find((name) => values[name as keyof Values] !== undefined);
+    if (given !== undefined) throw new ArgsError(`--${given} only applies to the ${owner} scenario`);
   }
-  return value;
-}
-
-function oneOf<T extends string>(name: string, raw: string | undefined, allowed: readonly T[]): T | null {
-  if (raw === undefined) return null;
-  if (!(allowed as readonly string[]).includes(raw)) {
-    throw new ArgsError(`--${name} must be one of ${allowed.join(', ')}, got "${raw}"`);
-  }
-  return raw as T;
-}
-
-function websocketUrl(raw: string | undefined): string | null {
-  if (raw === undefined) return null;
-  let url: URL;
-  try {
-    url = new URL(raw);
-  } catch {
-    throw new ArgsError(`--target must be a URL like ws://127.0.0.1:4320/v1/opamp, got "${raw}"`);
-  }
-  if (url.protocol !== 'ws:' && url.protocol !== 'wss:') {
-    throw new ArgsError(`--target must use ws:// or wss://, got "${url.protocol}//"`);
-  }
-  return url.toString();
 }
 
 /** Parses the CLI arguments (without `node` and the script). Throws ArgsError with a readable message. */
@@ -129,9 +134,11 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
   if (scenarioArg === undefined && !help)
     throw new ArgsError(`missing scenario (one of ${SCENARIOS.join(', ')})`);
   const scenario = oneOf('scenario', scenarioArg, SCENARIOS) ?? 'connect';
+  checkScenarioOptions(scenario, values);
+  const defaults = SCENARIO_DEFAULTS[scenario];
 
-  const agents = positiveInteger('agents', values.agents, 10_000, 1_000_000);
-  const gateways = positiveInteger('gateways', values.gateways, 1, 64);
+  const agents = positiveInteger('agents', values.agents, defaults.agents, 1_000_000);
+  const gateways = positiveInteger('gateways', values.gateways, defaults.gateways, 64);
   const target = websocketUrl(values.target);
   if (target === null && agents / gateways > MAX_CONNECTIONS_PER_PROCESS) {
     const needed = Math.ceil(agents / MAX_CONNECTIONS_PER_PROCESS);
@@ -151,8 +158,12 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
     scenario,
     agents,
     gateways,
-    durationSeconds: positiveNumber('duration', values.duration, 15),
+    durationSeconds: positiveNumber('duration', values.duration, defaults.duration),
     rounds: positiveInteger('rounds', values.rounds, 3, 1000),
+    heartbeatSeconds: positiveInteger('heartbeat', values.heartbeat, 1, 3600),
+    workers: positiveInteger('workers', values.workers, 1, 64),
+    warmupSeconds: positiveNumber('warmup', values.warmup, 5),
+    baselineSeconds: positiveNumber('baseline-duration', values['baseline-duration'], 10),
     outDir: values.out ?? null,
     target,
     token: values.token ?? null,

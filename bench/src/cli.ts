@@ -6,18 +6,48 @@
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ProcessStartError, stopAllProcesses } from '@opamp-fleet/testkit';
-import { ArgsError, commandLine, parseBenchArgs, USAGE } from './args.js';
+import { ArgsError, type BenchOptions, commandLine, parseBenchArgs, USAGE } from './args.js';
 import { GeneratorLimitError } from './load/create-generator.js';
+import { formatHeartbeatMarkdown } from './report/heartbeat-markdown.js';
 import { formatConnectMarkdown } from './report/markdown.js';
 import { resultBaseName, writeResult } from './report/write.js';
+import { Cleanup } from './scenarios/cleanup.js';
 import { runConnectScenario } from './scenarios/connect.js';
+import { runHeartbeatThroughputScenario } from './scenarios/heartbeat-throughput.js';
 import { TargetStartError } from './targets/server-target.js';
 
 const DEFAULT_RESULTS_DIR = fileURLToPath(new URL('../results/', import.meta.url));
 const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
+const DEFAULT_ADMIN_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/postgres';
+
+/** Cleanup of the running scenario (servers, Redis keys, database), also run on SIGINT/SIGTERM. */
+const cleanup = new Cleanup();
+
+/** Runs the chosen scenario; returns its report, its Markdown and whether the run was complete. */
+async function runScenario(
+  options: BenchOptions,
+  argv: readonly string[],
+): Promise<{ report: { scenario: string; startedAt: string; complete: boolean }; markdown: string }> {
+  const common = {
+    command: commandLine(argv),
+    redisUrl: process.env.REDIS_URL || DEFAULT_REDIS_URL,
+    progress: (line: string) => process.stderr.write(`${line}\n`),
+    now: () => new Date(),
+  };
+  if (options.scenario === 'heartbeat-throughput') {
+    const report = await runHeartbeatThroughputScenario(options, {
+      ...common,
+      adminDatabaseUrl: process.env.DATABASE_URL || DEFAULT_ADMIN_DATABASE_URL,
+      cleanup,
+    });
+    return { report, markdown: formatHeartbeatMarkdown(report) };
+  }
+  const report = await runConnectScenario(options, common);
+  return { report, markdown: formatConnectMarkdown(report) };
+}
 
 async function main(argv: readonly string[]): Promise<number> {
-  let options: ReturnType<typeof parseBenchArgs>;
+  let options: BenchOptions;
   try {
     options = parseBenchArgs(argv);
   } catch (error) {
@@ -29,13 +59,7 @@ async function main(argv: readonly string[]): Promise<number> {
     process.stdout.write(`${USAGE}\n`);
     return 0;
   }
-  const report = await runConnectScenario(options, {
-    command: commandLine(argv),
-    redisUrl: process.env.REDIS_URL || DEFAULT_REDIS_URL,
-    progress: (line) => process.stderr.write(`${line}\n`),
-    now: () => new Date(),
-  });
-  const markdown = formatConnectMarkdown(report);
+  const { report, markdown } = await runScenario(options, argv);
   const outDir = options.outDir === null ? DEFAULT_RESULTS_DIR : resolve(options.outDir);
   const base = resultBaseName(report.scenario, new Date(report.startedAt), options.agents);
   const paths = await writeResult(outDir, base, report, markdown);
@@ -47,7 +71,10 @@ async function main(argv: readonly string[]): Promise<number> {
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {
     process.stderr.write(`bench: ${signal}, stopping servers\n`);
-    void stopAllProcesses().finally(() => process.exit(130));
+    void cleanup
+      .run()
+      .catch(() => undefined)
+      .finally(() => stopAllProcesses().finally(() => process.exit(130)));
   });
 }
 

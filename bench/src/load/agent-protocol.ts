@@ -69,6 +69,9 @@ export function createAgentProtocol(replyCheck: ReplyCheck): AgentProtocol {
         capabilities: SIMULATED_CAPABILITIES,
       });
     },
+    agentId(index) {
+      return uidBytesToId(state(index).uid);
+    },
     isValidReply(index, data) {
       if (replyCheck === 'echo') return data.length > 0;
       try {

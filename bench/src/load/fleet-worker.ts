@@ -33,6 +33,14 @@ async function handle(command: FleetCommand): Promise<FleetReply> {
       return { type: 'connected', outcome: await fleet.connect() };
     case 'round':
       return { type: 'rounded', outcome: await fleet.round(command.windowMs, command.timeoutMs) };
+    case 'stream-start':
+      await fleet.startStream(command.intervalMs, command.jitter);
+      return { type: 'stream-started' };
+    case 'stream-mark':
+      await fleet.markStream();
+      return { type: 'stream-marked' };
+    case 'stream-stop':
+      return { type: 'stream-stopped', outcome: await fleet.stopStream(command.timeoutMs) };
     case 'close':
       clearInterval(countersTimer);
       await fleet.close();

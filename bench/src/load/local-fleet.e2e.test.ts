@@ -8,6 +8,7 @@ import type { AgentProtocol, FleetSpec } from './types.js';
 const protocol: AgentProtocol = {
   firstFrame: () => Uint8Array.of(1),
   heartbeatFrame: () => Uint8Array.of(2),
+  agentId: (i) => `agent-${i}`,
   isValidReply: (_, data) => data[0] !== 0xff,
 };
 
@@ -71,6 +72,36 @@ describe('createLocalFleet', () => {
     await fleet.close();
     expect(fleet.counters().connected).toBe(0);
     await expect(fleet.round(10, 10)).rejects.toThrow(/closed/);
+  });
+
+  it('streams jittered heartbeats, measures only the marked window, and reports last answers', async () => {
+    const { url } = await server((ws, data) => ws.send(data));
+    const fleet = createLocalFleet(spec(url, { start: 100, end: 120 }), protocol);
+    await fleet.connect();
+    await fleet.startStream(50, 0.1);
+    await expect(fleet.round(10, 10)).rejects.toThrow(/already running/);
+    await new Promise((resolve) => setTimeout(resolve, 120));
+    const before = fleet.counters().sent;
+    await fleet.markStream();
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const stream = await fleet.stopStream(5_000);
+    expect(stream.sent).toBeGreaterThan(0);
+    expect(stream.sent).toBeLessThan(fleet.counters().sent - before + 1);
+    expect(stream).toMatchObject({ unanswered: 0, badReplies: 0, unexpectedCloses: 0 });
+    expect(stream.replied).toBe(stream.sent);
+    expect(stream.latencyMs).toHaveLength(stream.sent);
+    expect(stream.sendLagMs).toHaveLength(stream.sent);
+    expect(stream.windowEndedAt).toBeGreaterThan(stream.windowStartedAt);
+    expect([...stream.lastAnswered.ids].sort()).toEqual(
+      Array.from({ length: 20 }, (_, i) => `agent-${100 + i}`).sort(),
+    );
+    for (const at of stream.lastAnswered.sentAt) expect(at).toBeLessThanOrEqual(stream.windowEndedAt);
+    // the stream is over: no more sends, and other phases may run again
+    const sent = fleet.counters().sent;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(fleet.counters().sent).toBe(sent);
+    expect((await fleet.round(0, 5_000)).replied).toBe(20);
+    await fleet.close();
   });
 
   it('retries a rejected upgrade and counts each failure by kind', async () => {

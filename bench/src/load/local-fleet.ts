@@ -1,8 +1,11 @@
 import { performance } from 'node:perf_hooks';
 import WebSocket from 'ws';
 import { classifyDialError, tally } from './dial-errors.js';
+import { LocalStream } from './local-stream.js';
+import type { FleetIo, HeartbeatPhase } from './phase.js';
 import { processUsageSince } from './process-usage.js';
-import { dueCount, sourceAddressFor } from './schedule.js';
+import { RoundPhase } from './round-phase.js';
+import { sourceAddressFor } from './schedule.js';
 import type {
   AgentProtocol,
   ConnectOutcome,
@@ -10,6 +13,7 @@ import type {
   FleetSpec,
   LoadGenerator,
   RoundOutcome,
+  StreamOutcome,
 } from './types.js';
 
 const MAX_DIAL_ATTEMPTS = 3;
@@ -18,7 +22,6 @@ const HANDSHAKE_TIMEOUT_MS = 15_000;
 /** After the last socket opened, how long the connect phase waits for missing first replies. */
 const FIRST_REPLY_GRACE_MS = 30_000;
 const CLOSE_TIMEOUT_MS = 10_000;
-const SEND_TICK_MS = 5;
 
 /** `sentRound` values: not awaiting a reply, or awaiting the reply to the first message. */
 const IDLE = -2;
@@ -29,12 +32,6 @@ const epochNow = (): number => performance.timeOrigin + performance.now();
 interface ConnectState {
   outcome: ConnectOutcome;
   settle: (k: number) => void;
-}
-
-interface RoundState {
-  id: number;
-  outcome: RoundOutcome;
-  check: () => void;
 }
 
 /** Drives `spec.start..spec.end` agents from this process with `ws` clients. */
@@ -50,8 +47,10 @@ class LocalFleet implements LoadGenerator {
   private readonly ready: Uint8Array;
   private readonly live: FleetCounters;
   private connectState: ConnectState | null = null;
-  private roundState: RoundState | null = null;
-  private roundId = 0;
+  private phase: HeartbeatPhase | null = null;
+  private stream: LocalStream | null = null;
+  private phaseTag = 0;
+  private readonly io: FleetIo;
   private unexpectedCloses = 0;
   private busy = false;
   private closing: Promise<void> | null = null;
@@ -68,6 +67,17 @@ class LocalFleet implements LoadGenerator {
     this.sentRound = new Int32Array(this.size).fill(IDLE);
     this.ready = new Uint8Array(this.size);
     this.live = { requested: this.size, connected: 0, sent: 0, received: 0, errors: 0 };
+    this.io = {
+      size: this.size,
+      isReady: (k) => this.ready[k] === 1,
+      sendHeartbeat: (k, tag) => {
+        const ws = this.sockets[k];
+        if (ws === undefined || ws.readyState !== WebSocket.OPEN) return false;
+        this.send(k, ws, this.protocol.heartbeatFrame(this.spec.start + k), tag);
+        return true;
+      },
+      agentId: (k) => this.protocol.agentId(this.spec.start + k),
+    };
   }
 
   counters(): FleetCounters {
@@ -197,12 +207,8 @@ class LocalFleet implements LoadGenerator {
       this.ready[k] = 1;
       this.live.connected++;
       settle(k);
-    } else if (this.roundState && round === this.roundState.id) {
-      const { outcome, check } = this.roundState;
-      outcome.latencyMs.push(latency);
-      outcome.replied++;
-      if (!valid) outcome.badReplies++;
-      check();
+    } else if (this.phase && round === this.phase.tag) {
+      this.phase.onReply(k, latency, valid);
     }
   }
 
@@ -220,71 +226,57 @@ class LocalFleet implements LoadGenerator {
     const round = this.sentRound[k]!;
     this.sentRound[k] = IDLE;
     if (round === FIRST) this.connectState?.settle(k);
-    else if (this.roundState && round === this.roundState.id) {
-      this.roundState.outcome.unanswered++;
-      this.roundState.check();
-    }
+    else if (this.phase && round === this.phase.tag) this.phase.onLost(k);
   }
 
   async round(windowMs: number, timeoutMs: number): Promise<RoundOutcome> {
     return this.exclusive(async () => {
       const cpuStart = process.cpuUsage();
-      const id = ++this.roundId;
-      const outcome: RoundOutcome = {
-        sent: 0,
-        replied: 0,
-        unanswered: 0,
-        badReplies: 0,
-        unexpectedCloses: 0,
-        latencyMs: [],
-        usage: processUsageSince(process.cpuUsage()),
-      };
       const closesBefore = this.unexpectedCloses;
-      const agents: number[] = [];
-      for (let k = 0; k < this.size; k++) if (this.ready[k] === 1) agents.push(k);
-      await new Promise<void>((resolve) => {
-        let issued = 0;
-        let timer: NodeJS.Timeout | undefined;
-        const check = (): void => {
-          if (issued === agents.length && outcome.replied + outcome.unanswered === agents.length) {
-            clearTimeout(timer);
-            this.roundState = null;
-            resolve();
-          }
+      const phase = new RoundPhase(this.io, ++this.phaseTag, windowMs, timeoutMs);
+      this.phase = phase;
+      try {
+        const counts = await phase.run();
+        return {
+          ...counts,
+          unexpectedCloses: this.unexpectedCloses - closesBefore,
+          usage: processUsageSince(cpuStart),
         };
-        this.roundState = { id, outcome, check };
-        const started = performance.now();
-        const tick = (): void => {
-          const due = dueCount(agents.length, performance.now() - started, windowMs);
-          while (issued < due) {
-            const k = agents[issued++]!;
-            const ws = this.sockets[k];
-            if (ws === undefined || ws.readyState !== WebSocket.OPEN) {
-              outcome.unanswered++;
-              continue;
-            }
-            outcome.sent++;
-            this.send(k, ws, this.protocol.heartbeatFrame(this.spec.start + k), id);
-          }
-          if (issued < agents.length) {
-            setTimeout(tick, SEND_TICK_MS);
-            return;
-          }
-          timer = setTimeout(() => {
-            outcome.unanswered = agents.length - outcome.replied;
-            check();
-          }, timeoutMs);
-          check();
-        };
-        tick();
-      });
-      outcome.unexpectedCloses = this.unexpectedCloses - closesBefore;
-      outcome.usage = processUsageSince(cpuStart);
-      return outcome;
+      } finally {
+        this.phase = null;
+      }
     });
   }
 
+  async startStream(intervalMs: number, jitter: number): Promise<void> {
+    this.enter();
+    const stream = new LocalStream(this.io, ++this.phaseTag, intervalMs, jitter, () => this.unexpectedCloses);
+    this.stream = stream;
+    this.phase = stream.phase;
+  }
+
+  async markStream(): Promise<void> {
+    this.requireStream().mark();
+  }
+
+  async stopStream(timeoutMs: number): Promise<StreamOutcome> {
+    const stream = this.requireStream();
+    try {
+      return await stream.stop(timeoutMs);
+    } finally {
+      this.stream = null;
+      this.phase = null;
+      this.busy = false;
+    }
+  }
+
+  private requireStream(): LocalStream {
+    if (this.stream === null) throw new Error('no heartbeat stream is running');
+    return this.stream;
+  }
+
   close(): Promise<void> {
+    this.stream?.abort();
     this.closing ??= new Promise<void>((resolve) => {
       const timer = setTimeout(() => {
         for (const ws of this.sockets) ws?.terminate();
@@ -300,10 +292,15 @@ class LocalFleet implements LoadGenerator {
     return this.closing;
   }
 
-  private async exclusive<T>(phase: () => Promise<T>): Promise<T> {
+  /** Starts a phase: none may be running and the fleet must be open. */
+  private enter(): void {
     if (this.busy) throw new Error('a fleet phase is already running');
     if (this.closing !== null) throw new Error('the fleet is closed');
     this.busy = true;
+  }
+
+  private async exclusive<T>(phase: () => Promise<T>): Promise<T> {
+    this.enter();
     try {
       return await phase();
     } finally {

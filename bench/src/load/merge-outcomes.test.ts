@@ -3,9 +3,10 @@ import {
   mergeConnectOutcomes,
   mergeCounters,
   mergeRoundOutcomes,
+  mergeStreamOutcomes,
   sequenceRoundOutcomes,
 } from './merge-outcomes.js';
-import type { ConnectOutcome, GeneratorUsage, RoundOutcome } from './types.js';
+import type { ConnectOutcome, GeneratorUsage, RoundOutcome, StreamOutcome } from './types.js';
 
 const usage = (cpuSeconds: number, rssBytes = 100): GeneratorUsage => ({
   processes: 1,
@@ -86,6 +87,47 @@ describe('round outcomes', () => {
 
   it('sequences no rounds into an empty phase', () => {
     expect(sequenceRoundOutcomes([]).usage.processes).toBe(0);
+  });
+});
+
+const stream = (over: Partial<StreamOutcome>): StreamOutcome => ({
+  sent: 10,
+  replied: 9,
+  unanswered: 1,
+  skippedInFlight: 2,
+  badReplies: 0,
+  unexpectedCloses: 1,
+  latencyMs: [1],
+  sendLagMs: [0.5],
+  windowStartedAt: 1000,
+  windowEndedAt: 2000,
+  lastAnswered: { ids: ['a'], sentAt: [1900] },
+  usage: usage(1),
+  ...over,
+});
+
+describe('mergeStreamOutcomes', () => {
+  it('adds counts, joins samples and last answers, and spans every window', () => {
+    const merged = mergeStreamOutcomes(
+      [
+        stream({ windowStartedAt: 990, lastAnswered: { ids: ['a', 'b'], sentAt: [1900, 1950] } }),
+        stream({ windowEndedAt: 2010, latencyMs: [2, 3], lastAnswered: { ids: ['c'], sentAt: [1800] } }),
+      ],
+      usage(0.2),
+    );
+    expect(merged).toMatchObject({
+      sent: 20,
+      replied: 18,
+      unanswered: 2,
+      skippedInFlight: 4,
+      unexpectedCloses: 2,
+      latencyMs: [1, 2, 3],
+      sendLagMs: [0.5, 0.5],
+      windowStartedAt: 990,
+      windowEndedAt: 2010,
+      lastAnswered: { ids: ['a', 'b', 'c'], sentAt: [1900, 1950, 1800] },
+    });
+    expect(merged.usage).toMatchObject({ processes: 3, cpuSeconds: 2.2, peakProcessCpuSeconds: 1 });
   });
 });
 

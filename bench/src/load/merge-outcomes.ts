@@ -1,5 +1,5 @@
 import { mergeTallies } from './dial-errors.js';
-import type { ConnectOutcome, FleetCounters, GeneratorUsage, RoundOutcome } from './types.js';
+import type { ConnectOutcome, FleetCounters, GeneratorUsage, RoundOutcome, StreamOutcome } from './types.js';
 
 /** Usage of several generator processes during the same phase. */
 export function mergeUsage(usages: readonly GeneratorUsage[]): GeneratorUsage {
@@ -36,6 +36,30 @@ export function mergeRoundOutcomes(
   coordinator: GeneratorUsage,
 ): RoundOutcome {
   return { ...sumRounds(parts), usage: mergeUsage([...parts.map((p) => p.usage), coordinator]) };
+}
+
+/** One stream outcome from the outcomes of disjoint slices of the fleet, plus the coordinator's usage. */
+export function mergeStreamOutcomes(
+  parts: readonly StreamOutcome[],
+  coordinator: GeneratorUsage,
+): StreamOutcome {
+  return {
+    sent: sum(parts, (p) => p.sent),
+    replied: sum(parts, (p) => p.replied),
+    unanswered: sum(parts, (p) => p.unanswered),
+    skippedInFlight: sum(parts, (p) => p.skippedInFlight),
+    badReplies: sum(parts, (p) => p.badReplies),
+    unexpectedCloses: sum(parts, (p) => p.unexpectedCloses),
+    latencyMs: parts.flatMap((p) => p.latencyMs),
+    sendLagMs: parts.flatMap((p) => p.sendLagMs),
+    windowStartedAt: Math.min(...parts.map((p) => p.windowStartedAt)),
+    windowEndedAt: Math.max(...parts.map((p) => p.windowEndedAt)),
+    lastAnswered: {
+      ids: parts.flatMap((p) => p.lastAnswered.ids),
+      sentAt: parts.flatMap((p) => p.lastAnswered.sentAt),
+    },
+    usage: mergeUsage([...parts.map((p) => p.usage), coordinator]),
+  };
 }
 
 /**

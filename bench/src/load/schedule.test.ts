@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { dueCount, shardRanges, sourceAddressFor } from './schedule.js';
+import { dueCount, jitteredInterval, shardRanges, sourceAddressFor } from './schedule.js';
 
 describe('sourceAddressFor', () => {
   it('packs agents per address starting at 127.0.0.2', () => {
@@ -53,5 +53,25 @@ describe('shardRanges', () => {
 
   it('returns no shards for no agents', () => {
     expect(shardRanges(0, 10)).toEqual([]);
+  });
+});
+
+describe('jitteredInterval', () => {
+  it.each([
+    [0, 900],
+    [0.5, 1000],
+    [0.999_999, 1100],
+  ])('scales 1000 ms by 1 ± 10%% (random %s -> ~%s)', (r, expected) => {
+    expect(jitteredInterval(1000, 0.1, () => r)).toBeCloseTo(expected, 2);
+  });
+
+  it('is the interval itself without jitter', () => {
+    expect(jitteredInterval(250, 0, () => 0.9)).toBe(250);
+  });
+
+  it('rejects a bad interval or jitter', () => {
+    expect(() => jitteredInterval(0, 0.1, Math.random)).toThrow(RangeError);
+    expect(() => jitteredInterval(1000, 1, Math.random)).toThrow(RangeError);
+    expect(() => jitteredInterval(1000, -0.1, Math.random)).toThrow(RangeError);
   });
 });

@@ -34,3 +34,13 @@ export function shardRanges(total: number, maxPerShard: number): Array<{ start: 
   }
   return ranges;
 }
+
+/**
+ * The next heartbeat interval of one agent: `intervalMs` scaled by a uniform factor within
+ * `1 ± jitter` (`random` returns [0, 1)), so agents drift apart instead of sending in lock-step.
+ */
+export function jitteredInterval(intervalMs: number, jitter: number, random: () => number): number {
+  if (!(intervalMs > 0)) throw new RangeError(`interval must be > 0, got ${intervalMs}`);
+  if (!(jitter >= 0 && jitter < 1)) throw new RangeError(`jitter must be within [0, 1), got ${jitter}`);
+  return intervalMs * (1 + jitter * (2 * random() - 1));
+}

@@ -1,10 +1,22 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { FleetCommand, FleetReply } from './fleet-ipc.js';
-import { mergeConnectOutcomes, mergeCounters, mergeRoundOutcomes } from './merge-outcomes.js';
+import {
+  mergeConnectOutcomes,
+  mergeCounters,
+  mergeRoundOutcomes,
+  mergeStreamOutcomes,
+} from './merge-outcomes.js';
 import { processUsageSince } from './process-usage.js';
 import { shardRanges } from './schedule.js';
-import type { ConnectOutcome, FleetCounters, FleetSpec, LoadGenerator, RoundOutcome } from './types.js';
+import type {
+  ConnectOutcome,
+  FleetCounters,
+  FleetSpec,
+  LoadGenerator,
+  RoundOutcome,
+  StreamOutcome,
+} from './types.js';
 
 const WORKER_ENTRY = fileURLToPath(new URL('./fleet-worker.js', import.meta.url));
 
@@ -78,6 +90,7 @@ function ask(shard: Shard, command: FleetCommand): Promise<FleetReply> {
 
 class ShardedFleet implements LoadGenerator {
   private closing: Promise<void> | null = null;
+  private streamCpuStart: NodeJS.CpuUsage | null = null;
 
   constructor(private readonly shards: readonly Shard[]) {}
 
@@ -97,6 +110,22 @@ class ShardedFleet implements LoadGenerator {
     const replies = await Promise.all(this.shards.map((s) => ask(s, { type: 'round', windowMs, timeoutMs })));
     const parts = replies.map((r) => expectReply(r, 'rounded').outcome);
     return mergeRoundOutcomes(parts, processUsageSince(cpuStart));
+  }
+
+  async startStream(intervalMs: number, jitter: number): Promise<void> {
+    await Promise.all(this.shards.map((s) => ask(s, { type: 'stream-start', intervalMs, jitter })));
+  }
+
+  async markStream(): Promise<void> {
+    this.streamCpuStart = process.cpuUsage();
+    await Promise.all(this.shards.map((s) => ask(s, { type: 'stream-mark' })));
+  }
+
+  async stopStream(timeoutMs: number): Promise<StreamOutcome> {
+    const coordinator = processUsageSince(this.streamCpuStart ?? process.cpuUsage());
+    const replies = await Promise.all(this.shards.map((s) => ask(s, { type: 'stream-stop', timeoutMs })));
+    const parts = replies.map((r) => expectReply(r, 'stream-stopped').outcome);
+    return mergeStreamOutcomes(parts, coordinator);
   }
 
   close(): Promise<void> {

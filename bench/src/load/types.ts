@@ -61,15 +61,50 @@ export interface RoundOutcome {
   usage: GeneratorUsage;
 }
 
+/** The measured window of a steady heartbeat stream (sends between mark and stop). */
+export interface StreamOutcome {
+  sent: number;
+  replied: number;
+  /** Measured heartbeats without a reply by the end of the stop timeout, lost sockets included. */
+  unanswered: number;
+  /** Heartbeats due in the window but not sent because the agent's previous one was unanswered. */
+  skippedInFlight: number;
+  badReplies: number;
+  /** Sockets that closed without the generator asking, since the previous phase. */
+  unexpectedCloses: number;
+  latencyMs: number[];
+  /** How late each measured heartbeat left after its due time: the generator's own lag. */
+  sendLagMs: number[];
+  /** Epoch ms of the window's start and end (the earliest start and latest end when merged). */
+  windowStartedAt: number;
+  windowEndedAt: number;
+  /**
+   * Every agent with at least one valid reply during the whole stream (warm-up included): its
+   * instance uid and the epoch ms its last answered heartbeat was sent.
+   */
+  lastAnswered: { ids: string[]; sentAt: number[] };
+  /** Generator usage during the window. */
+  usage: GeneratorUsage;
+}
+
 /**
  * A fleet of simulated agents. Phases run one at a time: `connect()` once, then any number of
- * `round()`s, then `close()`; calling a phase while another runs is an error. `counters()` may be
- * read at any time (it is a snapshot and never blocks).
+ * `round()`s or streams (`startStream()`, `markStream()`, `stopStream()`), then `close()`; calling a
+ * phase while another runs is an error. `counters()` may be read at any time (a snapshot, never blocks).
  */
 export interface LoadGenerator {
   connect(): Promise<ConnectOutcome>;
   /** Every connected agent sends one heartbeat, spread evenly over `windowMs`; waits for replies up to `timeoutMs` after the window. */
   round(windowMs: number, timeoutMs: number): Promise<RoundOutcome>;
+  /**
+   * Every connected agent starts heartbeating every `intervalMs` (±`jitter` per interval), first
+   * sends spread over one interval; resolves once started. Runs until `stopStream()`.
+   */
+  startStream(intervalMs: number, jitter: number): Promise<void>;
+  /** Opens the measured window of the running stream. */
+  markStream(): Promise<void>;
+  /** Stops sending, waits up to `timeoutMs` for replies to measured heartbeats, ends the stream. */
+  stopStream(timeoutMs: number): Promise<StreamOutcome>;
   counters(): FleetCounters;
   /** Closes every socket (and generator process). Idempotent. */
   close(): Promise<void>;
@@ -79,5 +114,7 @@ export interface LoadGenerator {
 export interface AgentProtocol {
   firstFrame(agentIndex: number): Uint8Array;
   heartbeatFrame(agentIndex: number): Uint8Array;
+  /** The canonical instance uid of an agent that sent its first frame. */
+  agentId(agentIndex: number): string;
   isValidReply(agentIndex: number, data: Uint8Array): boolean;
 }

@@ -1,5 +1,5 @@
 import type { Summary } from '../metrics/stats.js';
-import type { ConnectReport, TargetRun } from './types.js';
+import type { ConnectReport, Environment, TargetRun } from './types.js';
 
 const MIB = 1024 * 1024;
 
@@ -27,6 +27,15 @@ function fmtErrors(run: TargetRun): string {
     run.heartbeat.unexpectedCloses > 0 ? `unexpected closes ${run.heartbeat.unexpectedCloses}` : '',
   ].filter((p) => p !== '');
   return parts.length === 0 ? 'none' : parts.join('; ');
+}
+
+/** One line naming the date, commit, Node, CPU, OS, memory and load of a run. */
+export function environmentLine(env: Environment): string {
+  const commit =
+    env.gitCommit === null
+      ? 'unknown commit'
+      : `commit ${env.gitCommit.slice(0, 12)}${env.gitDirty ? ' (dirty)' : ''}`;
+  return `${env.date} · ${commit} · Node ${env.nodeVersion} · ${env.cpuCount} x ${env.cpuModel} · ${env.os} · ${fmt(env.totalMemoryBytes / 1024 ** 3)} GiB · load ${fmt(env.loadAverage1m, 2)}`;
 }
 
 type Row = [label: string, pick: (run: TargetRun) => string, ratio?: string];
@@ -90,16 +99,11 @@ export function formatConnectMarkdown(report: ConnectReport): string {
     ],
     ['errors', fmtErrors],
   ];
-  const env = report.environment;
-  const commit =
-    env.gitCommit === null
-      ? 'unknown commit'
-      : `commit ${env.gitCommit.slice(0, 12)}${env.gitDirty ? ' (dirty)' : ''}`;
   const o = report.options;
   const lines = [
     `# connect: ${fmt(o.agents)} agents, ${o.target ?? `${o.gateways} server process${o.gateways === 1 ? '' : 'es'} per target`}`,
     '',
-    `${env.date} · ${commit} · Node ${env.nodeVersion} · ${env.cpuCount} x ${env.cpuModel} · ${env.os} · ${fmt(env.totalMemoryBytes / 1024 ** 3)} GiB · load ${fmt(env.loadAverage1m, 2)}`,
+    environmentLine(report.environment),
     '',
     `Heartbeat phase: ${o.rounds} round(s) over ${fmt(o.durationSeconds, 1)} s, each agent once per round; dial concurrency ${o.dialConcurrency}.`,
     '',

@@ -1,8 +1,7 @@
-import { randomBytes } from 'node:crypto';
 import { access } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { deleteByPrefix, freePorts, type RunningProcess, startProcesses } from '@opamp-fleet/testkit';
-import { Redis } from 'ioredis';
+import { freePorts, type RunningProcess, startProcesses } from '@opamp-fleet/testkit';
+import { openRedisNamespace } from './redis-namespace.js';
 import { type ServerTarget, TargetStartError } from './server-target.js';
 
 const GATEWAY_ENTRY = fileURLToPath(new URL('../../../apps/gateway/dist/main.js', import.meta.url));
@@ -16,7 +15,6 @@ const STOP_GRACE_MS = 30_000;
 const GATEWAY_ENV = {
   OPAMP_AUTH_TOKENS: '',
   MAX_UPGRADES_PER_SECOND: '1000000',
-  HEARTBEAT_INTERVAL_SECONDS: '30',
   LOG_LEVEL: 'warn',
 } as const;
 
@@ -26,35 +24,38 @@ export interface GatewayOptions {
   path: string;
   maxMessageBytes: number;
   idleTimeoutSeconds: number;
+  /** Default 30. */
+  heartbeatIntervalSeconds?: number;
+  /**
+   * A key prefix shared with other processes of the run, whose keys the caller deletes; default a
+   * fresh prefix of the gateways' own, deleted by `stop()`.
+   */
+  keyPrefix?: string;
 }
 
 /**
- * Starts `processes` gateways sharing one OpAMP port, each with its own metrics port, on a fresh
- * Redis key prefix; `stop()` terminates them and deletes every key under that prefix.
+ * Starts `processes` gateways sharing one OpAMP port, each with its own metrics port (listed in
+ * `settings.metricsPorts`); `stop()` terminates them and deletes the keys of a prefix they own.
  */
 export async function startGateways(options: GatewayOptions): Promise<ServerTarget> {
   await access(GATEWAY_ENTRY).catch(() => {
     throw new TargetStartError(`gateway not built: ${GATEWAY_ENTRY} is missing (run pnpm build)`);
   });
-  const redis = new Redis(options.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 });
-  try {
-    await redis.connect();
-    await redis.ping();
-  } catch (error) {
-    redis.disconnect();
-    throw new TargetStartError(`Redis at ${options.redisUrl} is unreachable: ${(error as Error).message}`);
-  }
-  const keyPrefix = `opamp-bench-${Date.now().toString(36)}-${randomBytes(4).toString('hex')}:`;
+  const owned = options.keyPrefix === undefined ? await openRedisNamespace(options.redisUrl) : null;
+  const keyPrefix = options.keyPrefix ?? owned!.keyPrefix;
   const [opampPort, ...metricsPorts] = await freePorts(options.processes + 1);
+  const env = {
+    ...GATEWAY_ENV,
+    HEARTBEAT_INTERVAL_SECONDS: String(options.heartbeatIntervalSeconds ?? 30),
+  };
   let processes: RunningProcess[] = [];
   let stopping: Promise<void> | null = null;
   const stop = (): Promise<void> => {
     stopping ??= (async () => {
       try {
         await Promise.all(processes.map((p) => p.stop('SIGTERM', STOP_GRACE_MS)));
-        await deleteByPrefix(redis, keyPrefix);
       } finally {
-        redis.disconnect();
+        await owned?.close();
       }
     })();
     return stopping;
@@ -66,7 +67,7 @@ export async function startGateways(options: GatewayOptions): Promise<ServerTarg
         command: process.execPath,
         args: [GATEWAY_ENTRY],
         env: {
-          ...GATEWAY_ENV,
+          ...env,
           OPAMP_PORT: String(opampPort),
           METRICS_PORT: String(metricsPort),
           REDIS_URL: options.redisUrl,
@@ -79,7 +80,7 @@ export async function startGateways(options: GatewayOptions): Promise<ServerTarg
       })),
     );
   } catch (error) {
-    await stop(); // the gateways that started were stopped; this removes their keys
+    await stop(); // the gateways that started were stopped; this removes the keys of an owned prefix
     throw error;
   }
   return {
@@ -93,7 +94,8 @@ export async function startGateways(options: GatewayOptions): Promise<ServerTarg
       redisKeyPrefix: keyPrefix,
       maxMessageBytes: options.maxMessageBytes,
       idleTimeoutSeconds: options.idleTimeoutSeconds,
-      ...GATEWAY_ENV,
+      metricsPorts: metricsPorts.join(','),
+      ...env,
     },
     stop,
   };

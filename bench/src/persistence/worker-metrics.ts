@@ -1,0 +1,117 @@
+import { FlushLagTracker } from '../metrics/flush-lag.js';
+import { type Buckets, bucketsDelta } from '../metrics/histogram.js';
+import {
+  histogramBuckets,
+  type PromSample,
+  parsePrometheusText,
+  sumSamples,
+} from '../metrics/prometheus-text.js';
+
+/** Metric names of the worker (apps/worker/src/metrics.ts) the bench reads. */
+export const WORKER_METRICS = {
+  lag: 'opamp_worker_heartbeat_flush_lag_seconds',
+  delay: 'opamp_worker_heartbeat_flush_delay_seconds',
+  duration: 'opamp_worker_heartbeat_flush_duration_seconds',
+  entries: 'opamp_worker_heartbeat_flush_entries_total',
+  rows: 'opamp_worker_heartbeat_flush_rows_total',
+  events: 'opamp_worker_events_written_total',
+} as const;
+
+const SCRAPE_TIMEOUT_MS = 1000;
+
+/** What the bench reads from one worker's /metrics. */
+export interface WorkerScrape {
+  /** Completed heartbeat flush runs. */
+  runs: number;
+  lagSeconds: number;
+  entries: number;
+  rows: number;
+  connectionOpened: number;
+  delayBuckets: Buckets;
+}
+
+export function readWorkerScrape(samples: readonly PromSample[]): WorkerScrape {
+  return {
+    runs: sumSamples(samples, `${WORKER_METRICS.duration}_count`),
+    lagSeconds: sumSamples(samples, WORKER_METRICS.lag),
+    entries: sumSamples(samples, WORKER_METRICS.entries),
+    rows: sumSamples(samples, WORKER_METRICS.rows),
+    connectionOpened: sumSamples(samples, WORKER_METRICS.events, { type: 'connection_opened' }),
+    delayBuckets: histogramBuckets(samples, WORKER_METRICS.delay),
+  };
+}
+
+/** One worker's metrics, or null when it does not answer in time. */
+export async function scrapeWorker(url: string): Promise<WorkerScrape | null> {
+  try {
+    const res = await fetch(url, { signal: AbortSignal.timeout(SCRAPE_TIMEOUT_MS) });
+    if (res.status !== 200) return null;
+    return readWorkerScrape(parsePrometheusText(await res.text()));
+  } catch {
+    return null;
+  }
+}
+
+export function scrapeWorkers(urls: readonly string[]): Promise<Array<WorkerScrape | null>> {
+  return Promise.all(urls.map((url) => scrapeWorker(url)));
+}
+
+/** Counter totals over the workers that answered. */
+export function totals(scrapes: ReadonlyArray<WorkerScrape | null>): Omit<WorkerScrape, 'lagSeconds'> {
+  const ok = scrapes.filter((s): s is WorkerScrape => s !== null);
+  const sum = (pick: (s: WorkerScrape) => number): number => ok.reduce((n, s) => n + pick(s), 0);
+  const buckets = new Map<number, number>();
+  for (const s of ok) for (const b of s.delayBuckets) buckets.set(b.le, (buckets.get(b.le) ?? 0) + b.count);
+  return {
+    runs: sum((s) => s.runs),
+    entries: sum((s) => s.entries),
+    rows: sum((s) => s.rows),
+    connectionOpened: sum((s) => s.connectionOpened),
+    delayBuckets: [...buckets.entries()].sort(([a], [b]) => a - b).map(([le, count]) => ({ le, count })),
+  };
+}
+
+/** Counter increases between two `totals`. */
+export function totalsDelta(
+  before: ReturnType<typeof totals>,
+  after: ReturnType<typeof totals>,
+): ReturnType<typeof totals> {
+  return {
+    runs: after.runs - before.runs,
+    entries: after.entries - before.entries,
+    rows: after.rows - before.rows,
+    connectionOpened: after.connectionOpened - before.connectionOpened,
+    delayBuckets: bucketsDelta(before.delayBuckets, after.delayBuckets),
+  };
+}
+
+/**
+ * Samples the cluster's flush lag every `intervalMs` (scrapes never overlap) until `stop()`, which
+ * returns the samples in seconds (see FlushLagTracker for how several workers' gauges combine).
+ */
+export function startLagSampler(urls: readonly string[], intervalMs: number): { stop(): Promise<number[]> } {
+  const tracker = new FlushLagTracker();
+  const samples: number[] = [];
+  let stopped = false;
+  let timer: NodeJS.Timeout | undefined;
+  let inFlight: Promise<void> = Promise.resolve();
+  const sample = (): void => {
+    inFlight = scrapeWorkers(urls).then((scrapes) => {
+      if (stopped) return;
+      const lag = tracker.observe(
+        scrapes.map((s) => (s === null ? null : { runs: s.runs, lagSeconds: s.lagSeconds })),
+      );
+      if (lag !== null) samples.push(lag);
+      timer = setTimeout(sample, intervalMs);
+    });
+  };
+  sample();
+  return {
+    async stop() {
+      stopped = true;
+      clearTimeout(timer);
+      await inFlight;
+      return samples;
+    },
+  };
+}
