@@ -6,7 +6,7 @@ import { expect, it } from 'vitest';
 
 const main = new URL('../dist/main.js', import.meta.url).pathname;
 
-it('runs gateways, a worker and a demo fleet whose agents all show up in presence and online in Postgres, then stops cleanly on SIGINT', async () => {
+it('runs gateways, a worker, two sweepers (one leads) and a demo fleet whose agents all show up in presence and online in Postgres, then stops cleanly on SIGINT', async () => {
   const run = randomBytes(4).toString('hex');
   const database = `demo_${run}`;
   const keyPrefix = `demo-${run}:`;
@@ -40,6 +40,21 @@ it('runs gateways, a worker and a demo fleet whose agents all show up in presenc
     expect(Number(held?.[1]) + Number(held?.[2])).toBe(3);
     const metrics = await fetch(`http://127.0.0.1:${metricsPort}/metrics`).then((r) => r.text());
     expect(metrics).toContain('opamp_gateway_connections');
+    // two gateways, the worker, then the two sweepers: exactly one of them leads
+    await eventually(
+      () => expect(demo.output()).toMatch(/sweeper leader: demo-sweeper-[12] {2}in Postgres/),
+      {
+        timeoutMs: 15_000,
+        intervalMs: 200,
+      },
+    );
+    const leading = await Promise.all(
+      [metricsPort + 3, metricsPort + 4].map(async (p) => {
+        const text = await fetch(`http://127.0.0.1:${p}/metrics`).then((r) => r.text());
+        return Number(/^opamp_sweeper_is_leader(?:\{[^}]*\})? (\S+)$/m.exec(text)?.[1]);
+      }),
+    );
+    expect(leading.sort()).toEqual([0, 1]);
   } finally {
     expect(await demo.stop('SIGINT', 20_000)).toBe(0);
     await cleanUp(database, keyPrefix, demo.output());

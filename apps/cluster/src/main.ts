@@ -8,7 +8,12 @@ import { clusterPostgres, clusterRedis } from './infra.js';
 
 const USAGE = `usage: pnpm demo [--gateways N] [--agents N] [--http-agents N] [--heartbeat S] [--port P] [--metrics-port P]
                  [--database NAME] [--key-prefix PREFIX]
-Runs a local opamp-fleet cluster with a simulated demo fleet until Ctrl-C.`;
+Runs a local opamp-fleet cluster (gateways, a worker, two sweeper replicas) with a simulated demo
+fleet until Ctrl-C. Ops ports: gateways from --metrics-port on, then the worker, then the sweepers.
+Agents silent for 3 heartbeats go offline.`;
+
+/** Sweeper replicas of the demo: one leads, the other stands by. */
+const SWEEPERS = 2;
 
 const { values } = parseArgs({
   options: {
@@ -49,6 +54,7 @@ const pg = await clusterPostgres(values.database);
 const db = postgres(pg.url, { max: 1, onnotice: () => {} });
 const gateways: RunningProcess[] = [];
 const workers: RunningProcess[] = [];
+const sweepers: RunningProcess[] = [];
 const agents: TestAgent[] = [];
 const httpClients: Array<{ shutdown(): Promise<void> }> = [];
 let stopping = false;
@@ -56,9 +62,10 @@ let stopping = false;
 async function stop(code: number): Promise<void> {
   if (stopping) return;
   stopping = true;
-  console.log('\nstopping: fleet, then gateways (SIGTERM, paced drain), then Redis');
+  console.log('\nstopping: fleet, sweepers, then gateways (SIGTERM, paced drain), worker, then Redis');
   for (const c of httpClients) await c.shutdown().catch(() => {});
   await Promise.allSettled(agents.map((a) => a.disconnect()));
+  await Promise.allSettled(sweepers.map((s) => s.stop('SIGTERM', 15_000)));
   await Promise.allSettled(gateways.map((g) => g.stop('SIGTERM', 15_000)));
   await Promise.allSettled(workers.map((w) => w.stop('SIGTERM', 30_000)));
   await db.end({ timeout: 5 });
@@ -83,6 +90,8 @@ try {
           REDIS_KEY_PREFIX: prefix,
           GATEWAY_ID: `demo-gateway-${i + 1}`,
           HEARTBEAT_INTERVAL_SECONDS: String(heartbeat),
+          // below half the sweepers' offline timeout (3 heartbeats)
+          SOCKET_KEEPALIVE_TOUCH_SECONDS: String(heartbeat),
           LOG_LEVEL: 'warn',
         },
         readyUrl: `http://127.0.0.1:${ops}/readyz`,
@@ -106,6 +115,26 @@ try {
       readyUrl: `http://127.0.0.1:${workerOps}/readyz`,
     }),
   );
+  for (let i = 0; i < SWEEPERS; i++) {
+    const ops = workerOps + 1 + i;
+    sweepers.push(
+      await startProcess({
+        name: `sweeper-${i + 1}`,
+        command: process.execPath,
+        args: [appMain('sweeper')],
+        env: {
+          METRICS_PORT: String(ops),
+          REDIS_URL: redis.url,
+          REDIS_KEY_PREFIX: prefix,
+          DATABASE_URL: pg.url,
+          SWEEPER_ID: `demo-sweeper-${i + 1}`,
+          OFFLINE_TIMEOUT_SECONDS: String(3 * heartbeat),
+          LOG_LEVEL: 'warn',
+        },
+        readyUrl: `http://127.0.0.1:${ops}/readyz`,
+      }),
+    );
+  }
   const url = `ws://127.0.0.1:${port}/v1/opamp`;
   for (let i = 0; i < wsAgents; i++) {
     const agent = await TestAgent.connect({
@@ -140,6 +169,7 @@ console.log(`opamp-fleet demo cluster
   OpAMP endpoint   ws://127.0.0.1:${port}/v1/opamp and http://127.0.0.1:${port}/v1/opamp (${gatewayCount} gateways sharing the port)
   gateway metrics  ${gateways.map((_, i) => `http://127.0.0.1:${metricsPort + i}/metrics`).join('  ')}
   worker metrics   http://127.0.0.1:${metricsPort + gatewayCount}/metrics
+  sweeper metrics  ${sweepers.map((_, i) => `http://127.0.0.1:${sweeperPort(i)}/metrics`).join('  ')} (offline after ${3 * heartbeat} s of silence)
   Redis            ${redis.url} (${redis.origin}), key prefix ${prefix}
   Postgres         ${redactPassword(pg.url)} (${pg.origin})
   demo fleet       ${wsAgents} WebSocket agents + ${httpAgents} HTTP agents (Elastic OpAMP client), heartbeat ${heartbeat} s
@@ -153,26 +183,40 @@ const report = async () => {
   const nowMs = Number(seconds) * 1000;
   const fresh = await client.zcount(keys.lastSeen, nowMs - 3 * heartbeat * 1000, '+inf');
   const held = await Promise.all(gateways.map((_, i) => heldConnections(metricsPort + i)));
+  const leading = await Promise.all(sweepers.map((_, i) => isLeader(sweeperPort(i))));
+  const leaders = sweepers.filter((_, i) => leading[i]).map((p) => `demo-${p.name}`);
   const rows = await db<
     { status: string; n: number }[]
   >`select status, count(*)::int as n from agents group by status order by status`;
   const stored = rows.map((r) => `${r.status} ${r.n}`).join(', ') || 'none yet';
   console.log(
-    `${new Date().toISOString()}  agents seen within ${3 * heartbeat}s: ${fresh}  connections per gateway: ${held.join(' / ')}  in Postgres: ${stored}`,
+    `${new Date().toISOString()}  agents seen within ${3 * heartbeat}s: ${fresh}  connections per gateway: ${held.join(' / ')}  sweeper leader: ${leaders.join(' + ') || 'none'}  in Postgres: ${stored}`,
   );
 };
 setInterval(() => void report().catch((err) => console.error('status:', String(err))), heartbeat * 1000);
 void report();
 
-async function heldConnections(opsPort: number): Promise<string> {
+function sweeperPort(i: number): number {
+  return metricsPort + gatewayCount + 1 + i;
+}
+
+/** Sum of the samples of metric `name` on the ops port `opsPort`. */
+async function metricSum(opsPort: number, name: string): Promise<number> {
   const text = await fetch(`http://127.0.0.1:${opsPort}/metrics`).then((r) => r.text());
   let total = 0;
   for (const line of text.split('\n')) {
-    if (line.startsWith('opamp_gateway_connections{') || line.startsWith('opamp_gateway_connections ')) {
-      total += Number(line.split(' ').pop());
-    }
+    if (line.startsWith(`${name}{`) || line.startsWith(`${name} `)) total += Number(line.split(' ').pop());
   }
-  return String(total);
+  return total;
+}
+
+async function heldConnections(opsPort: number): Promise<string> {
+  return String(await metricSum(opsPort, 'opamp_gateway_connections'));
+}
+
+/** The replica's own view (as of its last lease renewal); false when it does not answer. */
+async function isLeader(opsPort: number): Promise<boolean> {
+  return (await metricSum(opsPort, 'opamp_sweeper_is_leader').catch(() => 0)) === 1;
 }
 
 function redactPassword(url: string): string {

@@ -205,6 +205,15 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps): Gateway
       warnRedis(err, 're-announce failed');
     },
   );
+  // Agents without ReportsHeartbeat are kept alive by their open socket (dead peers are found by the
+  // idle timeout's pings); the others only by their messages.
+  const keepaliveTask = new PeriodicTask(
+    config.socketKeepaliveTouchSeconds * 1000,
+    async () => {
+      ownership.keepalive();
+    },
+    (err) => warnRedis(err, 'keepalive touch failed'),
+  );
   const epochTask = new PeriodicTask(
     config.redisEpochCheckIntervalMs,
     async () => {
@@ -265,7 +274,7 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps): Gateway
     }
     const deadline = performance.now() + HTTP_DRAIN_TIMEOUT_MS;
     while (admission.inFlightRequests > 0 && performance.now() < deadline) await sleep(10);
-    await Promise.all([reannounceTask.stop(), epochTask.stop()]);
+    await Promise.all([reannounceTask.stop(), epochTask.stop(), keepaliveTask.stop()]);
     await ownership.settled();
     const [last, eventsLost] = await Promise.all([presence.stop(), producer.close()]);
     await unsubscribe?.().catch(() => undefined);
@@ -280,6 +289,7 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps): Gateway
       await epoch.check().catch((err: unknown) => warnRedis(err, 'epoch check failed'));
       presence.start();
       reannounceTask.start();
+      keepaliveTask.start();
       epochTask.start();
       opampPort = await server.listen(config.opampHost, config.opampPort);
       ops = await startOpsServer({

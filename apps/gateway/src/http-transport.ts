@@ -108,6 +108,7 @@ export class HttpTransport {
       malformed: 0,
       epoch: null,
       pendingState: null,
+      lastSeenAt: 0, // a request's connection ends with its answer: never read
     };
     const outcome = await this.o.core.handle(conn, data);
     await this.send(head, reply, outcome.reply);

@@ -9,6 +9,7 @@ export interface GatewayMetrics {
   readonly decodeErrors: Counter<'transport' | 'code'>;
   readonly rejected: Counter<'transport' | 'reason'>;
   readonly closes: Counter<'reason'>;
+  readonly connectionSeconds: Histogram;
   readonly fullStateRequests: Counter<'transport'>;
   readonly uidsAssigned: Counter<'reason'>;
   readonly takeovers: Counter<'outcome'>;
@@ -19,6 +20,7 @@ export interface GatewayMetrics {
   readonly presenceDropped: Counter;
   readonly reannounces: Counter<'trigger'>;
   readonly reannounceConflicts: Counter;
+  readonly keepaliveTouches: Counter;
   readonly events: Counter<'type'>;
   readonly eventsBuffered: Gauge;
   readonly eventsDropped: Counter;
@@ -59,6 +61,12 @@ export function createGatewayMetrics(registry: Registry, sources: GaugeSources):
       name: 'opamp_gateway_rejected_requests_total',
       help: 'Upgrades and HTTP requests refused before processing, by reason.',
       labelNames: ['transport', 'reason'],
+      registers,
+    }),
+    connectionSeconds: new Histogram({
+      name: 'opamp_agent_connection_duration_seconds',
+      help: 'Lifetime of closed WebSocket connections that spoke for an agent, from upgrade to close; observed once per connection by the gateway that held it.',
+      buckets: [1, 5, 15, 30, 60, 300, 900, 1800, 3600, 7200, 21_600, 43_200, 86_400, 259_200, 604_800],
       registers,
     }),
     closes: new Counter({
@@ -120,6 +128,11 @@ export function createGatewayMetrics(registry: Registry, sources: GaugeSources):
       name: 'opamp_gateway_reannounces_total',
       help: 'Re-announces of every held connection, by trigger: interval or redis_epoch.',
       labelNames: ['trigger'],
+      registers,
+    }),
+    keepaliveTouches: new Counter({
+      name: 'opamp_gateway_keepalive_touches_total',
+      help: 'Last-seen touches of held WebSockets whose agent does not report heartbeats (kept alive by the open socket).',
       registers,
     }),
     reannounceConflicts: new Counter({

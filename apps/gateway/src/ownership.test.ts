@@ -1,3 +1,4 @@
+import { AgentCapabilities } from '@opamp-fleet/opamp';
 import type {
   Claim,
   ConnectionRegistry,
@@ -84,12 +85,13 @@ class MemoryRegistry implements ConnectionRegistry {
 function setup() {
   const registry = new MemoryRegistry();
   const emitted: AgentEvent[] = [];
+  const touches: Array<[string, number | undefined]> = [];
   const metrics = createGatewayMetrics(new Registry(), { presencePending: () => 0, eventsBuffered: () => 0 });
   const ownership = new Ownership({
     gatewayId: 'gw',
     registry,
     bus: { send: async () => 1 },
-    presence: { touch: () => {} },
+    presence: { touch: (agentId, _seq, at) => touches.push([agentId, at]) },
     takeoverWindowMs: 60_000,
     events: new AgentEvents({
       gatewayId: 'gw',
@@ -117,6 +119,7 @@ function setup() {
       pendingState: null,
       historyId: '',
       opens: 0,
+      lastSeenAt: 0,
       closed: false,
       kind: null as CloseKind | null,
       close(kind: CloseKind) {
@@ -137,7 +140,7 @@ function setup() {
       e.connectionEpoch,
       e.type === 'connection_closed' ? e.reason : null,
     ]);
-  return { registry, ownership, open, emitted, brief };
+  return { registry, ownership, open, emitted, brief, touches };
 }
 
 describe('Ownership events', () => {
@@ -230,6 +233,65 @@ describe('Ownership events', () => {
       c.id,
       c.id,
       `${c.id}.1`,
+    ]);
+  });
+});
+
+describe('Ownership liveness touches', () => {
+  const HEARTBEATS = AgentCapabilities.ReportsStatus | AgentCapabilities.ReportsHeartbeat;
+
+  it('keepalive touches only bound, open connections of agents that do not report heartbeats', async () => {
+    const { ownership, open, touches } = setup();
+    const silentOk = open();
+    await ownership.bind(silentOk, 'no-heartbeats');
+    silentOk.capabilities = AgentCapabilities.ReportsStatus;
+    const reporter = open();
+    await ownership.bind(reporter, 'heartbeats');
+    reporter.capabilities = HEARTBEATS;
+    open(); // no message yet: not bound to any agent
+    const gone = open();
+    await ownership.bind(gone, 'closed');
+    gone.close('goodbye');
+    touches.length = 0;
+    expect(ownership.keepalive()).toBe(1);
+    expect(touches).toEqual([['no-heartbeats', undefined]]);
+  });
+
+  it('re-announce re-writes the real last-seen: now without heartbeats, the last message with', async () => {
+    const { ownership, open, touches } = setup();
+    const bySocket = open();
+    await ownership.bind(bySocket, 'a');
+    bySocket.lastSeenAt = 10;
+    const byMessages = open();
+    await ownership.bind(byMessages, 'b');
+    byMessages.capabilities = HEARTBEATS;
+    byMessages.lastSeenAt = 20;
+    touches.length = 0;
+    await ownership.reannounce();
+    expect(touches).toEqual([
+      ['a', undefined],
+      ['b', 20],
+    ]);
+  });
+
+  it('a heartbeat_timeout command closes the named connection with that reason and releases it', async () => {
+    const { ownership, open, registry, brief } = setup();
+    const c = open();
+    await ownership.bind(c, 'a');
+    ownership.handleCommand({
+      type: 'close',
+      agentId: 'a',
+      connectionId: 'other',
+      reason: 'heartbeat_timeout',
+    });
+    expect(c.closed).toBe(false);
+    ownership.handleCommand({ type: 'close', agentId: 'a', connectionId: c.id, reason: 'heartbeat_timeout' });
+    expect(c.kind).toBe('heartbeat_timeout');
+    await ownership.settled();
+    expect(await registry.lookup('a')).toBeNull();
+    expect(brief()).toEqual([
+      ['connection_opened', 'a', 1, null],
+      ['connection_closed', 'a', 1, 'heartbeat_timeout'],
     ]);
   });
 });

@@ -1,12 +1,13 @@
-import { decideDuplicate } from '@opamp-fleet/opamp';
-import type {
-  Claim,
-  CommandBus,
-  ConnectionRegistry,
-  GatewayCommand,
-  Owner,
-  PresenceWriter,
-  ReannounceEntry,
+import { AgentCapabilities, decideDuplicate, hasCapability } from '@opamp-fleet/opamp';
+import {
+  bindingConnectionId,
+  type Claim,
+  type CommandBus,
+  type ConnectionRegistry,
+  type GatewayCommand,
+  type Owner,
+  type PresenceWriter,
+  type ReannounceEntry,
 } from '@opamp-fleet/presence';
 import type { Logger } from '@opamp-fleet/telemetry';
 import type { AgentEvents } from './agent-events.js';
@@ -157,9 +158,13 @@ export class Ownership implements AgentBinder {
   }
 
   /**
-   * Re-writes every held connection to the registry (filling entries lost with Redis data), touches
-   * its presence, and opens the bindings that have no epoch yet. A connection whose agent another
+   * Re-writes every held connection to the registry (filling entries lost with Redis data), re-writes
+   * its last-seen, and opens the bindings that have no epoch yet. A connection whose agent another
    * connection owns is closed as replaced. Connections with a claim in flight are left to it.
+   *
+   * The last-seen re-written is the agent's real one, never a fresher one: now for an agent kept
+   * alive by its open socket (see `keepalive`), the time of its last message for an agent that
+   * reports heartbeats, so a silent agent with an open socket still times out.
    */
   async reannounce(): Promise<void> {
     const entries: ReannounceEntry[] = [];
@@ -168,7 +173,7 @@ export class Ownership implements AgentBinder {
       if (conn.agentId === null || conn.closed || this.claiming.has(conn.id)) continue;
       entries.push({ agentId: conn.agentId, owner: this.owner(conn), needsEpoch: conn.epoch === null });
       sent.set(conn.id, conn);
-      this.o.presence.touch(conn.agentId);
+      this.o.presence.touch(conn.agentId, undefined, keptAliveBySocket(conn) ? undefined : conn.lastSeenAt);
     }
     if (entries.length === 0) return;
     const { conflicts, epochs } = await this.o.registry.reannounce(entries);
@@ -186,11 +191,29 @@ export class Ownership implements AgentBinder {
     }
   }
 
+  /**
+   * Touches the last-seen of every held, bound connection whose agent does not report heartbeats
+   * (no ReportsHeartbeat capability in its last message): such an agent may stay silent for as long
+   * as its socket is open, and its socket is checked by the transport (pings within the idle
+   * timeout). Agents that report heartbeats are kept alive by their messages only. Meant to run
+   * at an interval well below the sweeper's offline timeout. Returns how many it touched.
+   */
+  keepalive(): number {
+    let n = 0;
+    for (const conn of this.held.values()) {
+      if (conn.agentId === null || conn.closed || !keptAliveBySocket(conn)) continue;
+      this.o.presence.touch(conn.agentId);
+      n += 1;
+    }
+    this.o.metrics.keepaliveTouches.inc(n);
+    return n;
+  }
+
   /** Gives the connection's current binding its epoch and emits its opening (once per binding). */
   private open(conn: HeldConnection, agentId: string, epoch: number): void {
     if (!this.isCurrent(conn, agentId) || conn.epoch !== null) return;
     conn.epoch = epoch;
-    conn.historyId = conn.opens === 0 ? conn.id : `${conn.id}.${conn.opens}`;
+    conn.historyId = bindingConnectionId(conn.id, conn.opens);
     conn.opens += 1;
     this.o.events.opened({ agentId, connectionId: conn.historyId, epoch }, 'ws', conn.remoteAddress);
     if (conn.pendingState !== null) {
@@ -249,4 +272,9 @@ export class Ownership implements AgentBinder {
     this.o.metrics.redisErrors.inc({ operation });
     this.o.logger.debug({ err, operation }, 'redis operation failed');
   }
+}
+
+/** The agent does not report heartbeats: its open socket is what keeps it alive. */
+function keptAliveBySocket(conn: Connection): boolean {
+  return !hasCapability(conn.capabilities, AgentCapabilities.ReportsHeartbeat);
 }

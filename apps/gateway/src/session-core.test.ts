@@ -73,7 +73,9 @@ function setup(binds: Array<'ok' | 'duplicate'> = []) {
     metrics,
     now: () => 1_700_000_000_000,
   });
+  const clock = { t: 1000, now: () => clock.t };
   const core = new SessionCore({
+    clock,
     limits: resolveCodecLimits({ maxMessageBytes: 1024, maxAnyValueDepth: 8 }),
     heartbeatIntervalSeconds: 30,
     malformedBudget: 2,
@@ -89,7 +91,7 @@ function setup(binds: Array<'ok' | 'duplicate'> = []) {
     metrics,
     logger: createLogger({ name: 't', level: 'silent' }),
   });
-  return { core, sessions, touches, bound, emitted };
+  return { core, sessions, touches, bound, emitted, clock };
 }
 
 let ids = 0;
@@ -106,6 +108,7 @@ function conn(transport: 'ws' | 'http' = 'ws'): Connection {
     capabilities: 0,
     settingsOffered: false,
     malformed: 0,
+    lastSeenAt: 0,
   };
 }
 
@@ -132,6 +135,22 @@ describe('SessionCore', () => {
       [uidBytesToId(uid), 1],
       [uidBytesToId(uid), 2],
     ]);
+  });
+
+  it('records when the agent was last seen: every decodable message, fast path included', async () => {
+    const { core, clock } = setup();
+    const c = conn();
+    const uid = newInstanceUid();
+    clock.t = 2000;
+    await core.handle(c, frame(uid, 0, { agentDescription: desc }));
+    expect(c.lastSeenAt).toBe(2000);
+    clock.t = 3000;
+    await core.handle(c, frame(uid, 1)); // fast path
+    expect(c.lastSeenAt).toBe(3000);
+    clock.t = 4000;
+    await core.handle(c, Uint8Array.from([0, 0xff])); // malformed: not a sign of the agent's life
+    core.notBinary(c);
+    expect(c.lastSeenAt).toBe(3000);
   });
 
   it('answers while the store is down and asks for the full state once it is back', async () => {

@@ -19,7 +19,13 @@ import {
   withNewInstanceUid,
   withOpampSettings,
 } from '@opamp-fleet/opamp';
-import type { AdvanceResult, PresenceWriter, SessionStore, SessionVia } from '@opamp-fleet/presence';
+import type {
+  AdvanceResult,
+  MonotonicClock,
+  PresenceWriter,
+  SessionStore,
+  SessionVia,
+} from '@opamp-fleet/presence';
 import type { Logger } from '@opamp-fleet/telemetry';
 import { type AgentEvents, mergePending, type PendingState } from './agent-events.js';
 import type { GatewayMetrics, Transport } from './metrics.js';
@@ -53,6 +59,11 @@ export interface Connection {
   epoch: number | null;
   /** State reported over a WebSocket before it had an epoch; emitted once it gets one. */
   pendingState: PendingState | null;
+  /**
+   * When the agent was last seen on this connection (monotonic ms on the session core's clock): its
+   * last decodable message, or the connection's opening before any.
+   */
+  lastSeenAt: number;
 }
 
 /** Binds a WebSocket connection to an agent in the connection registry. */
@@ -79,6 +90,8 @@ export interface SessionCoreOptions {
   readonly events: AgentEvents;
   readonly metrics: GatewayMetrics;
   readonly logger: Logger;
+  /** Clock of `Connection.lastSeenAt`, the presence writer's. Default `performance`. */
+  readonly clock?: MonotonicClock;
 }
 
 const HEARTBEAT_ONLY_ABSENT = [
@@ -120,7 +133,11 @@ function isHeartbeatOnly(msg: AgentMessage): boolean {
  * before the reply is sent.
  */
 export class SessionCore {
-  constructor(private readonly o: SessionCoreOptions) {}
+  private readonly clock: MonotonicClock;
+
+  constructor(private readonly o: SessionCoreOptions) {
+    this.clock = o.clock ?? performance;
+  }
 
   /** Handles one binary message (a WebSocket frame, or an HTTP body after decompression). */
   async handle(conn: Connection, data: Uint8Array): Promise<Outcome> {
@@ -147,6 +164,7 @@ export class SessionCore {
       msg.capabilities === conn.capabilities
     ) {
       conn.syncedSeq = msg.sequenceNum;
+      conn.lastSeenAt = this.clock.now();
       this.o.presence.touch(conn.agentId, msg.sequenceNum);
       return { reply: ackReply(msg.uid, SERVER_CAPABILITIES), follow: 'none' };
     }
@@ -212,6 +230,7 @@ export class SessionCore {
       this.o.metrics.fullStateRequests.inc({ transport: conn.transport });
     }
     conn.syncedSeq = stored && conn.transport === 'ws' ? msg.sequenceNum : null;
+    conn.lastSeenAt = this.clock.now();
     this.o.presence.touch(agentId, stored ? msg.sequenceNum : undefined);
 
     let reply = ackReply(msg.uid, SERVER_CAPABILITIES, flags);

@@ -1,4 +1,5 @@
 import { encodeWsFrame } from '@opamp-fleet/opamp';
+import type { MonotonicClock } from '@opamp-fleet/presence';
 import type { Logger } from '@opamp-fleet/telemetry';
 import type { PendingState } from './agent-events.js';
 import { CLOSE_EVENT_REASONS, CLOSES, type CloseKind, type ConnectionCloseReason } from './close-codes.js';
@@ -17,6 +18,8 @@ export interface WsTransportOptions {
   readonly metrics: GatewayMetrics;
   readonly logger: Logger;
   readonly nextConnectionId: () => string;
+  /** The session core's clock (of `lastSeenAt`). Default `performance`. */
+  readonly clock?: MonotonicClock;
 }
 
 /** One agent WebSocket: session state, the serial reply queue and the reason it was closed. */
@@ -36,12 +39,16 @@ class WsConnection implements HeldConnection {
   queue: Promise<void> = Promise.resolve();
   closeKind: CloseKind | null = null;
   firstMessageTimer: NodeJS.Timeout | null = null;
+  /** When the socket opened (the `clock`'s ms). */
+  readonly openedAt: number;
 
   constructor(
     readonly id: string,
     readonly socket: WireSocket,
+    public lastSeenAt: number,
   ) {
     this.historyId = id;
+    this.openedAt = lastSeenAt;
   }
 
   get remoteAddress(): string {
@@ -70,7 +77,7 @@ export class WsTransport {
   constructor(private readonly o: WsTransportOptions) {}
 
   open(socket: WireSocket): WsConnection {
-    const conn = new WsConnection(this.o.nextConnectionId(), socket);
+    const conn = new WsConnection(this.o.nextConnectionId(), socket, (this.o.clock ?? performance).now());
     this.o.ownership.add(conn);
     this.o.metrics.connections.inc({ transport: 'ws' });
     conn.firstMessageTimer = setTimeout(
@@ -114,6 +121,10 @@ export class WsTransport {
     let reason: ConnectionCloseReason = 'connection_closed';
     if (kind !== null) reason = CLOSE_EVENT_REASONS[kind];
     else if (cause !== 'other') reason = cause;
+    if (conn.agentId !== null) {
+      const seconds = ((this.o.clock ?? performance).now() - conn.openedAt) / 1000;
+      this.o.metrics.connectionSeconds.observe(Math.max(0, seconds));
+    }
     this.o.ownership.remove(conn, reason);
     this.o.metrics.connections.dec({ transport: 'ws' });
     const label = kind ?? (cause !== 'other' ? cause : code === 1006 ? 'abnormal' : 'peer');

@@ -1,7 +1,6 @@
 export {
   type CloseSummary,
   createRegistryCloser,
-  isBindingOf,
   type RegistryCloserOptions,
   type StaleConnectionCloser,
   type TimedOutConnection,

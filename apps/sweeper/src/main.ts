@@ -5,7 +5,12 @@
  */
 import { ConfigError, loadSweeperConfig } from '@opamp-fleet/config';
 import { createDb } from '@opamp-fleet/db';
-import { createCommandBus, createConnectionRegistry, createPresenceRedis } from '@opamp-fleet/presence';
+import {
+  createCommandBus,
+  createConnectionRegistry,
+  createPresenceRedis,
+  createSessionStore,
+} from '@opamp-fleet/presence';
 import { createLogger, createMetricsRegistry, type OpsServer, startOpsServer } from '@opamp-fleet/telemetry';
 import { createRegistryCloser } from './connection-closer.js';
 import { withSessionTimeouts } from './db-url.js';
@@ -47,8 +52,10 @@ const closer = createRegistryCloser({
   keyPrefix: config.redisKeyPrefix,
   bus,
   registry: createConnectionRegistry({ redis, keyPrefix: config.redisKeyPrefix }),
-  // The gateway closes the socket and reconnects the agent if it is alive after all.
-  reason: 'reconnect_requested',
+  sessions: createSessionStore({ redis, keyPrefix: config.redisKeyPrefix }),
+  // The gateway closes the socket (4001) and records the close as heartbeat_timeout; an agent that
+  // is alive after all reconnects and comes back online.
+  reason: 'heartbeat_timeout',
 });
 
 process.on('uncaughtException', (err) => {

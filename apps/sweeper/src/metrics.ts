@@ -7,6 +7,7 @@ export interface SweeperMetrics {
   readonly tickSeconds: Histogram;
   readonly tickErrors: Counter<'stage'>;
   readonly transitions: Counter<'reason'>;
+  readonly heartbeatMissed: Counter;
   readonly fencedWrites: Counter;
   readonly expiryChecks: Counter<'outcome'>;
   readonly detectionLagSeconds: Histogram;
@@ -37,7 +38,7 @@ export function createSweeperMetrics(registry: Registry): SweeperMetrics {
     }),
     tickErrors: new Counter({
       name: 'opamp_sweeper_tick_errors_total',
-      help: 'Ticks cut short by a failure, by stage: lease, redis, expiry, reconcile, error_sweep.',
+      help: 'Ticks cut short by a failure, by stage: lease, redis, baseline, expiry, reconcile, error_sweep, fleet_counts.',
       labelNames: ['stage'],
       registers,
     }),
@@ -45,6 +46,11 @@ export function createSweeperMetrics(registry: Registry): SweeperMetrics {
       name: 'opamp_sweeper_transitions_total',
       help: 'Status transitions committed by this replica, by reason: heartbeat_timeout, offline_too_long.',
       labelNames: ['reason'],
+      registers,
+    }),
+    heartbeatMissed: new Counter({
+      name: 'opamp_agent_heartbeat_missed_total',
+      help: 'Agents taken offline because their heartbeats stopped (committed heartbeat_timeout transitions); sum over all replicas counts each once.',
       registers,
     }),
     fencedWrites: new Counter({
@@ -77,7 +83,7 @@ export function createSweeperMetrics(registry: Registry): SweeperMetrics {
     }),
     closeCommands: new Counter({
       name: 'opamp_sweeper_close_commands_total',
-      help: 'Close requests for sockets of timed-out agents, by result: sent, skipped, orphaned, failed.',
+      help: 'Ends of the connections of timed-out agents, by result: sent (close command to the gateway), session_ended (plain-HTTP session), skipped, orphaned (no gateway received it: owner released), failed.',
       labelNames: ['result'],
       registers,
     }),

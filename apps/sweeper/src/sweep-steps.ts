@@ -120,5 +120,6 @@ async function takeOffline(ctx: StepContext, candidates: OfflineCandidate[]): Pr
   });
   if (!result.guardHeld) throw new FencedError(ctx.lease.name, ctx.token);
   ctx.metrics.transitions.inc({ reason: HEARTBEAT_TIMEOUT }, result.agents.length);
+  ctx.metrics.heartbeatMissed.inc(result.agents.length);
   return result.agents;
 }

@@ -1,10 +1,8 @@
 import { applyConnectionEvents, getAgent, listHistory, listTransitions } from '@opamp-fleet/db';
 import { closed, opened, truncateTables } from '@opamp-fleet/db/testing';
 import { createPostgresLease } from '@opamp-fleet/leader';
-import { createCommandBus, createConnectionRegistry, type GatewayCommand } from '@opamp-fleet/presence';
 import { deleteByPrefix, eventually } from '@opamp-fleet/testkit';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createRegistryCloser } from './connection-closer.js';
 import { createLastSeenStore, type LastSeenStore } from './last-seen-store.js';
 import {
   type Harness,
@@ -233,50 +231,5 @@ describe('sweeper leadership and fencing', () => {
     expect(one.sweeper.isLeader).toBe(false);
     const two = testSweeper(hx, { sweeperId: 'two', leaseTtlMs: 60_000 });
     expect((await two.sweeper.runOnce()).leader).toBe(true);
-  });
-});
-
-describe('closing sockets of timed-out agents', () => {
-  it('asks the owning gateway to close exactly that connection; releases owners of gone gateways', async () => {
-    await seedOnline(hx.h, ['held', 'orphan', 'moved'], OPENED, T);
-    await touch(hx.redis, hx.lastSeenKey, ['held', 'orphan', 'moved'], T);
-    const registry = createConnectionRegistry({ redis: hx.redis, keyPrefix: hx.prefix });
-    await registry.claim('held', { gatewayId: 'gw-live', connectionId: 'held/c1' });
-    await registry.claim('orphan', { gatewayId: 'gw-dead', connectionId: 'orphan/c1' });
-    await registry.claim('moved', { gatewayId: 'gw-live', connectionId: 'moved/c9' });
-    await registry.claim('rebound', { gatewayId: 'gw-live', connectionId: 'rebound' });
-    // a socket's second binding is recorded as '<socket id>.1'
-    await seedOnline(hx.h, ['rebound'], OPENED, T);
-    await applyConnectionEvents(hx.h.db, [opened('rebound.1', 2, { agentId: 'rebound', at: OPENED + 1 })]);
-    await touch(hx.redis, hx.lastSeenKey, ['rebound'], T);
-    const bus = createCommandBus({ redis: hx.redis, keyPrefix: hx.prefix });
-    const received: GatewayCommand[] = [];
-    await bus.subscribe('gw-live', (cmd) => {
-      received.push(cmd);
-    });
-    const closer = createRegistryCloser({
-      redis: hx.redis,
-      keyPrefix: hx.prefix,
-      bus,
-      registry,
-      reason: 'reconnect_requested',
-    });
-    const s = testSweeper(hx, {}, { closer });
-    expect(await s.sweeper.runOnce(EXPIRED)).toMatchObject({ offline: 4 });
-    await eventually(() => expect(received).toHaveLength(2));
-    expect(received.sort((a, b) => a.agentId.localeCompare(b.agentId))).toEqual([
-      { type: 'close', agentId: 'held', connectionId: 'held/c1', reason: 'reconnect_requested' },
-      { type: 'close', agentId: 'rebound', connectionId: 'rebound', reason: 'reconnect_requested' },
-    ]);
-    expect(await registry.lookup('orphan')).toBeNull();
-    expect(await registry.lookup('moved')).toEqual({ gatewayId: 'gw-live', connectionId: 'moved/c9' });
-    expect(await metricValue(s.registry, 'opamp_sweeper_close_commands_total', { result: 'sent' })).toBe(2);
-    expect(await metricValue(s.registry, 'opamp_sweeper_close_commands_total', { result: 'orphaned' })).toBe(
-      1,
-    );
-    expect(await metricValue(s.registry, 'opamp_sweeper_close_commands_total', { result: 'skipped' })).toBe(
-      1,
-    );
-    await bus.close();
   });
 });

@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import type { Db } from '@opamp-fleet/db';
+import { countAgentsByStatus, type Db } from '@opamp-fleet/db';
 import { createPostgresLease, FencedError, type Lease, type MonotonicClock } from '@opamp-fleet/leader';
 import { createRedisEpoch, type RedisEpoch } from '@opamp-fleet/presence';
 import type { Logger, Registry } from '@opamp-fleet/telemetry';
 import type { Redis } from 'ioredis';
 import type { StaleConnectionCloser, TimedOutConnection } from './connection-closer.js';
+import { createFleetGauges, type FleetGauges } from './fleet-gauges.js';
 import { createLastSeenStore, type LastSeenStore } from './last-seen-store.js';
 import { createSweeperMetrics, type SweeperMetrics } from './metrics.js';
 import { PresenceWatch } from './presence-watch.js';
@@ -23,6 +24,8 @@ export interface SweeperOptions {
   readonly sweepTickBudgetMs: number;
   readonly leaseTtlMs: number;
   readonly redisLossGraceSeconds: number;
+  /** How often the leader re-reads the agent counts of `opamp_agents`. Default 5000. */
+  readonly fleetCountIntervalMs?: number;
 }
 
 export interface SweeperDeps {
@@ -31,7 +34,7 @@ export interface SweeperDeps {
   db: Db;
   registry: Registry;
   logger: Logger;
-  /** Closes sockets of timed-out agents; none when omitted. */
+  /** Ends the connections (sockets, HTTP sessions) of timed-out agents; none when omitted. */
   closer?: StaleConnectionCloser;
   /** Default: a Postgres lease `sweeper:<key prefix>` held as `<sweeperId>:<random>`. */
   lease?: Lease;
@@ -63,9 +66,10 @@ export interface TickReport {
  *
  * Contract: `runOnce(nowMs?)` runs one tick and never rejects (failures are logged, counted and
  * end the tick): it reads the Redis identity (data-loss detection), renews or acquires the lease,
- * and as leader expires agents in batches, reconciles agents missing from presence, and moves
- * long-offline agents to error, until done or the tick budget is spent. All decisions use `nowMs`,
- * by default Redis's clock (the one last-seen scores are written on). Ticks must not overlap.
+ * and as leader re-reads the fleet counts when due (`opamp_agents`), expires agents in batches,
+ * reconciles agents missing from presence, and moves long-offline agents to error, until done or
+ * the tick budget is spent. All decisions use `nowMs`, by default Redis's clock (the one last-seen
+ * scores are written on). Ticks must not overlap.
  * `start()` runs ticks every sweepIntervalMs (after each one finished); `stop()` stops them, waits
  * for the tick in flight and releases the lease; it is idempotent.
  */
@@ -90,6 +94,7 @@ class LeaderElectedSweeper implements Sweeper {
   private readonly store: LastSeenStore;
   private readonly watch: PresenceWatch;
   private readonly monotonic: MonotonicClock;
+  private readonly fleet: FleetGauges;
   private leading = false;
   private timer: NodeJS.Timeout | null = null;
   private current: Promise<TickReport> | null = null;
@@ -123,6 +128,13 @@ class LeaderElectedSweeper implements Sweeper {
       log: this.log,
     });
     this.monotonic = deps.monotonic ?? performance;
+    this.fleet = createFleetGauges({
+      registry: deps.registry,
+      count: () => countAgentsByStatus(deps.db),
+      isLeader: () => this.isLeader,
+      refreshIntervalMs: o.fleetCountIntervalMs ?? 5000,
+      monotonic: this.monotonic,
+    });
     this.lastTickEnd = this.monotonic.now();
     this.logFailure = throttle(10_000, (suppressed: number, what: string, stage: string, err: unknown) =>
       this.log.warn({ err, stage, suppressed }, what),
@@ -158,6 +170,7 @@ class LeaderElectedSweeper implements Sweeper {
     const startedAt = this.monotonic.now();
     const { identity, now } = await this.watch.observe(nowMs);
     report.leader = await this.renewLease();
+    if (report.leader) await this.refreshFleetCounts();
     if (!report.leader || now === null) {
       report.complete = now !== null;
       return report;
@@ -266,8 +279,19 @@ class LeaderElectedSweeper implements Sweeper {
       this.log.info({ holder: this.lease.holder, token: this.lease.token }, held ? 'leader' : 'follower');
       if (held) this.watch.leadershipStarted();
     }
+    if (!held) this.fleet.clear();
     this.leading = held;
     this.metrics.isLeader.set(held ? 1 : 0);
+  }
+
+  /** Re-reads the fleet counts when due (Postgres only: also while Redis is unreachable). */
+  private async refreshFleetCounts(): Promise<void> {
+    try {
+      await this.fleet.refreshIfDue();
+    } catch (err) {
+      this.metrics.tickErrors.inc({ stage: 'fleet_counts' });
+      this.logFailure('reading the fleet counts failed', 'fleet_counts', err);
+    }
   }
 
   /** Runs `batch` until it finds fewer than a batch or the deadline passed; true when done. */
@@ -282,8 +306,15 @@ class LeaderElectedSweeper implements Sweeper {
   private async closeSockets(offline: readonly TimedOutConnection[]): Promise<void> {
     if (this.deps.closer === undefined || offline.length === 0) return;
     const s = await this.deps.closer.close(offline);
-    for (const result of ['sent', 'skipped', 'orphaned', 'failed'] as const) {
-      if (s[result] > 0) this.metrics.closeCommands.inc({ result }, s[result]);
+    const counts = {
+      sent: s.sent,
+      session_ended: s.sessionsEnded,
+      skipped: s.skipped,
+      orphaned: s.orphaned,
+      failed: s.failed,
+    };
+    for (const [result, n] of Object.entries(counts)) {
+      if (n > 0) this.metrics.closeCommands.inc({ result }, n);
     }
   }
 

@@ -65,13 +65,13 @@ export function createWorkerMetrics(registry: Registry): WorkerMetrics {
     }),
     queueJobs: new Gauge({
       name: 'opamp_worker_queue_jobs',
-      help: 'Jobs per queue and state (wait, prioritized, active, delayed, failed), sampled by the liveness check.',
+      help: 'Jobs per queue and state (wait, prioritized, active, delayed, failed) of the shared queues, sampled by the liveness check of each worker: every worker reports the same counts, aggregate with max(), not sum().',
       labelNames: ['queue', 'state'],
       registers,
     }),
     flushLag: new Gauge({
       name: 'opamp_worker_heartbeat_flush_lag_seconds',
-      help: 'Redis time minus the oldest last-seen not yet flushed to Postgres, sampled at the start of each flush run.',
+      help: 'Redis time minus the oldest last-seen not yet flushed to Postgres, sampled at the start of each flush run this worker ran (one run at a time cluster-wide): aggregate with max().',
       registers,
     }),
     flushDelay: new Histogram({

@@ -36,6 +36,7 @@ describe('loadGatewayConfig', () => {
       maxConnections: 19_600,
       presenceFlushIntervalMs: 100,
       reannounceIntervalSeconds: 25,
+      socketKeepaliveTouchSeconds: 10,
       eventBatchMax: 500,
       eventFlushIntervalMs: 100,
       eventMaxBuffered: 100_000,

@@ -96,6 +96,11 @@ export const GATEWAY_ENV = {
     '25',
     'Period of re-writing every held connection to the registry and presence (heals a Redis restart).',
   ),
+  SOCKET_KEEPALIVE_TOUCH_SECONDS: variable(
+    int(1, 3600),
+    '10',
+    "Period of the last-seen touch of held WebSockets whose agent lacks ReportsHeartbeat (kept alive by its open socket; a dead peer is still found by WS_IDLE_TIMEOUT_SECONDS' pings). Must be below the sweeper's OFFLINE_TIMEOUT_SECONDS / 2.",
+  ),
   REDIS_EPOCH_CHECK_INTERVAL_MS: variable(
     int(100, 600_000),
     '1000',
@@ -158,6 +163,7 @@ export interface GatewayConfig {
   readonly presenceFlushIntervalMs: number;
   readonly presenceMaxPending: number;
   readonly reannounceIntervalSeconds: number;
+  readonly socketKeepaliveTouchSeconds: number;
   readonly redisEpochCheckIntervalMs: number;
   readonly drainBatchSize: number;
   readonly drainIntervalMs: number;
@@ -226,6 +232,7 @@ export function loadGatewayConfig(
     presenceFlushIntervalMs: v.PRESENCE_FLUSH_INTERVAL_MS!,
     presenceMaxPending: v.PRESENCE_MAX_PENDING!,
     reannounceIntervalSeconds: v.REANNOUNCE_INTERVAL_SECONDS!,
+    socketKeepaliveTouchSeconds: v.SOCKET_KEEPALIVE_TOUCH_SECONDS!,
     redisEpochCheckIntervalMs: v.REDIS_EPOCH_CHECK_INTERVAL_MS!,
     drainBatchSize: v.DRAIN_BATCH_SIZE!,
     drainIntervalMs: v.DRAIN_INTERVAL_MS!,

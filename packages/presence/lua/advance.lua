@@ -3,6 +3,7 @@
 --
 -- KEYS[1]  session hash of the agent
 -- KEYS[2]  connection epoch counter
+-- KEYS[3]  last-seen sorted set (member = agent id, score = ms since the Unix epoch, Redis clock)
 -- ARGV[1]  sequence number
 -- ARGV[2]  capabilities (decimal)
 -- ARGV[3]  TTL of the hash in ms (0 = no expiry)
@@ -14,9 +15,12 @@
 --                        ends the session and opens a new one
 --            'http_end'  agent_disconnect over plain HTTP: the session ends (none is opened)
 -- ARGV[5]  connection id of a session opened by this call ('' unless ARGV[4] is 'http')
--- ARGV[6 + 2(i-1)], ARGV[7 + 2(i-1)]  field name, field value (binary-safe)
+-- ARGV[6]  agent id (member of the last-seen set)
+-- ARGV[7 + 2(i-1)], ARGV[8 + 2(i-1)]  field name, field value (binary-safe)
 --
--- Writes seq, caps, updated_at (ms since the Unix epoch, Redis clock) and the given fields.
+-- Writes seq, caps, updated_at (ms since the Unix epoch, Redis clock) and the given fields. A call
+-- that opens a session also moves the agent's last-seen to now (ZADD GT: never backwards), so it is
+-- in Redis before the session's opening can be emitted, let alone reach Postgres.
 -- Returns { known (1 when the hash existed), previous seq or nil, previous caps or nil,
 --           session connection id or nil, session epoch or nil, 1 when this call opened the session,
 --           ended session connection id or nil, ended session epoch or nil }.
@@ -35,6 +39,8 @@ local function next_epoch(key)
 end
 -- END next_epoch
 
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local known = redis.call('EXISTS', KEYS[1])
 local prev = redis.call('HGET', KEYS[1], 'seq')
 local prev_caps = redis.call('HGET', KEYS[1], 'caps')
@@ -54,12 +60,11 @@ if mode == 'http' and not conn then
   epoch = string.format('%d', next_epoch(KEYS[2]))
   opened = 1
   redis.call('HSET', KEYS[1], 'http_conn', conn, 'http_epoch', epoch)
+  redis.call('ZADD', KEYS[3], 'GT', now, ARGV[6])
 end
 
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 redis.call('HSET', KEYS[1], 'seq', ARGV[1], 'caps', ARGV[2], 'updated_at', now)
-for i = 6, #ARGV, 2 do
+for i = 7, #ARGV, 2 do
   redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1])
 end
 local ttl = tonumber(ARGV[3])

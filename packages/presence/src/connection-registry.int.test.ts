@@ -129,6 +129,34 @@ describe('ConnectionRegistry', () => {
     expect(await registry.lookup('e-new-2')).toEqual(A1);
   });
 
+  it('an epoch comes with a last-seen of now on the Redis clock, never moved backwards', async () => {
+    const lastSeen = presenceKeys(keyPrefix).lastSeen;
+    const redisNow = async () => {
+      const [s, us] = await redis.time();
+      return Number(s) * 1000 + Math.floor(Number(us) / 1000);
+    };
+    const t0 = await redisNow();
+    await registry.claim('ls-claim', A1);
+    const t1 = await redisNow();
+    const claimed = Number(await redis.zscore(lastSeen, 'ls-claim'));
+    expect(claimed).toBeGreaterThanOrEqual(t0);
+    expect(claimed).toBeLessThanOrEqual(t1);
+    // a last-seen ahead of the clock (written by a later touch) is kept
+    await redis.zadd(lastSeen, t1 + 60_000, 'ls-claim');
+    await registry.claim('ls-claim', A2);
+    expect(Number(await redis.zscore(lastSeen, 'ls-claim'))).toBe(t1 + 60_000);
+
+    await registry.reannounce([
+      { agentId: 'ls-epoch', owner: A1, needsEpoch: true },
+      { agentId: 'ls-plain', owner: A1 },
+    ]);
+    const t2 = await redisNow();
+    const scores = await redis.zmscore(lastSeen, 'ls-epoch', 'ls-plain');
+    expect(Number(scores[0])).toBeGreaterThanOrEqual(t1);
+    expect(Number(scores[0])).toBeLessThanOrEqual(t2);
+    expect(scores[1]).toBeNull(); // re-announce of a connection that has its epoch: the gateway's touch
+  });
+
   it('noteTakeover counts within a window that starts at the first takeover', async () => {
     expect(await registry.noteTakeover('clone', 60_000)).toBe(1);
     expect(await registry.noteTakeover('clone', 60_000)).toBe(2);

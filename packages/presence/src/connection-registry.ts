@@ -65,6 +65,11 @@ export interface ConnectionRegistryOptions {
  * claim always carries a greater epoch. The counter is shared with the session store's HTTP
  * sessions. A counter lost with Redis data restarts from the Redis clock in microseconds, keeping
  * epochs increasing across the loss (see `lua/claim.lua`). Epochs are safe integers.
+ *
+ * Last-seen: whenever a call hands out an epoch (`claim`, and `reannounce` for entries that asked
+ * for one) it also moves the agent's last-seen to the Redis clock's now (never backwards) in the
+ * same script, so a connection's last-seen is in Redis before its opening can be emitted: the
+ * sweeper never finds an agent online in Postgres on a new connection with an older last-seen.
  */
 export interface ConnectionRegistry {
   claim(agentId: string, owner: Owner): Promise<Claim>;
@@ -121,7 +126,7 @@ class RedisConnectionRegistry implements ConnectionRegistry {
   async claim(agentId: string, owner: Owner): Promise<Claim> {
     const [prev, epoch] = (await luaScript('claim').run(
       this.redis,
-      [this.keys.owners, this.keys.connEpoch],
+      [this.keys.owners, this.keys.connEpoch, this.keys.lastSeen],
       [agentId, encodeOwner(owner)],
     )) as [string | null, number];
     return { previous: typeof prev === 'string' ? decodeOwner(prev) : null, epoch: toEpoch(epoch) };
@@ -144,7 +149,13 @@ class RedisConnectionRegistry implements ConnectionRegistry {
       for (const e of entries.slice(i, i + this.chunkSize)) {
         args.push(e.agentId, encodeOwner(e.owner), e.needsEpoch === true ? '1' : '0');
       }
-      calls.push(luaScript('reannounce').run(this.redis, [this.keys.owners, this.keys.connEpoch], args));
+      calls.push(
+        luaScript('reannounce').run(
+          this.redis,
+          [this.keys.owners, this.keys.connEpoch, this.keys.lastSeen],
+          args,
+        ),
+      );
     }
     const result: ReannounceResult = { conflicts: [], epochs: [] };
     const replies = await Promise.all(calls);

@@ -10,6 +10,14 @@ describe('gateway commands', () => {
     expect(encodeGatewayCommand(extra)).not.toContain('secret');
   });
 
+  it.each(['replaced', 'reconnect_requested', 'heartbeat_timeout'] as const)(
+    'accepts reason %s',
+    (reason) => {
+      const cmd: GatewayCommand = { type: 'close', agentId: 'a', connectionId: 'c1', reason };
+      expect(decodeGatewayCommand(encodeGatewayCommand(cmd))).toEqual(cmd);
+    },
+  );
+
   it.each([
     ['not json', '{'],
     ['not an object', '[1]'],

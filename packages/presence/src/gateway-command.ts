@@ -1,6 +1,13 @@
 import { InvalidCommandError } from './errors.js';
 
-export type CloseReason = 'replaced' | 'reconnect_requested';
+/**
+ * Why a gateway is asked to close a connection (the gateway records it as the close reason):
+ * - `replaced`: a newer connection of the agent took over;
+ * - `reconnect_requested`: an operator or the API asked the agent to reconnect;
+ * - `heartbeat_timeout`: the sweeper took the agent offline (no heartbeat within the offline
+ *   timeout) while its socket was still open; the agent reconnects if it is alive after all.
+ */
+export type CloseReason = 'replaced' | 'reconnect_requested' | 'heartbeat_timeout';
 
 /** A command addressed to the gateway holding a connection. JSON on the wire. */
 export type GatewayCommand = {
@@ -10,7 +17,11 @@ export type GatewayCommand = {
   reason: CloseReason;
 };
 
-const REASONS: ReadonlySet<string> = new Set<CloseReason>(['replaced', 'reconnect_requested']);
+const REASONS: ReadonlySet<string> = new Set<CloseReason>([
+  'replaced',
+  'reconnect_requested',
+  'heartbeat_timeout',
+]);
 
 /** Serializes a command for the wire (fields in a fixed order, nothing else). */
 export function encodeGatewayCommand(cmd: GatewayCommand): string {

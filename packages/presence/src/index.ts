@@ -1,3 +1,4 @@
+export { bindingConnectionId, isBindingOf } from './binding-id.js';
 export {
   type CommandBus,
   type CommandBusObserver,

@@ -16,6 +16,13 @@ describe('PendingBuffer', () => {
     expect(b.size).toBe(0);
   });
 
+  it('a touch dated before the buffered one keeps the newer time', () => {
+    const b = new PendingBuffer(10);
+    b.touch('a', 10, 5);
+    b.touch('a', 4, undefined);
+    expect(b.drain()).toEqual([['a', { at: 10, seq: 5 }]]);
+  });
+
   it('a newer seq replaces an older one', () => {
     const b = new PendingBuffer(10);
     b.touch('a', 1, 5);

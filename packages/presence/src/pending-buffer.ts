@@ -27,11 +27,14 @@ export class PendingBuffer {
     return this.droppedTotal;
   }
 
-  /** Records a touch; the newest wins, a touch without seq keeps the seq of the one it replaces. O(1). */
+  /**
+   * Records a touch; the newest time wins (a touch dated before the buffered one keeps its time), a
+   * touch without seq keeps the seq of the one it replaces. O(1).
+   */
   touch(agentId: string, at: number, seq: number | undefined): void {
     const prev = this.entries.get(agentId);
     if (prev !== undefined) this.entries.delete(agentId);
-    this.entries.set(agentId, { at, seq: seq ?? prev?.seq });
+    this.entries.set(agentId, { at: prev === undefined ? at : Math.max(prev.at, at), seq: seq ?? prev?.seq });
     this.enforceCap();
   }
 

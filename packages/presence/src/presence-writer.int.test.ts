@@ -89,6 +89,22 @@ describe('PresenceWriter', () => {
     expect(old).toBeLessThanOrEqual(t1 - 5_000);
   });
 
+  it('touch with a time: scored that long before Redis now; a future time counts as now', async () => {
+    const keyPrefix = prefix();
+    const clock = manualClock(100_000);
+    const writer = createPresenceWriter({ redis, keyPrefix, clock });
+    writer.touch('seen-earlier', undefined, 100_000 - 8_000);
+    writer.touch('future', undefined, 100_000 + 60_000);
+    const t0 = await redisNowMs();
+    await writer.flush();
+    const t1 = await redisNowMs();
+    const scores = await readLastSeen(plain, ['seen-earlier', 'future'], keyPrefix);
+    expect(scores.get('seen-earlier')).toBeGreaterThanOrEqual(t0 - 8_000 - 5);
+    expect(scores.get('seen-earlier')).toBeLessThanOrEqual(t1 - 8_000);
+    expect(scores.get('future')).toBeGreaterThanOrEqual(t0 - 5);
+    expect(scores.get('future')).toBeLessThanOrEqual(t1);
+  });
+
   it('never moves a last-seen backwards (ZADD GT)', async () => {
     const keyPrefix = prefix();
     const fresh = createPresenceWriter({ redis, keyPrefix });

@@ -49,8 +49,9 @@ export interface FlushResult {
  * Coalescing last-seen writer of one gateway.
  *
  * Contract:
- * - `touch` is synchronous and O(1); it records the injected monotonic clock's reading, never the
- *   wall clock. Touches of one agent coalesce: the newest time wins, and its seq unless it has none.
+ * - `touch` is synchronous and O(1); it records the injected monotonic clock's reading (or the
+ *   reading `at` on that clock the caller gives, for an agent seen earlier), never the wall clock.
+ *   Touches of one agent coalesce: the newest time wins, and the newest seq unless it has none.
  *   A seq (the agent's sequence_num, for the shared session) is written only into an existing
  *   session hash and only forwards; a seq that is not a non-negative safe integer is ignored.
  * - The score written is Redis `TIME` minus the age the gateway measured (now - touch time on its own
@@ -66,7 +67,7 @@ export interface FlushResult {
  *   idempotent (later calls return the same promise). `start()` after `stop()` does nothing.
  */
 export interface PresenceWriter {
-  touch(agentId: string, seq?: number): void;
+  touch(agentId: string, seq?: number, at?: number): void;
   flush(): Promise<FlushResult>;
   start(): void;
   stop(): Promise<FlushResult>;
@@ -118,10 +119,12 @@ class RedisPresenceWriter implements PresenceWriter {
     return this.buffer.dropped;
   }
 
-  touch(agentId: string, seq?: number): void {
+  touch(agentId: string, seq?: number, at?: number): void {
     // a seq that is not a non-negative safe integer is ignored: it would fail its whole chunk forever
     const valid = seq !== undefined && Number.isSafeInteger(seq) && seq >= 0 ? seq : undefined;
-    this.buffer.touch(agentId, this.clock.now(), valid);
+    const now = this.clock.now();
+    // a time in the future of this clock would write a score ahead of Redis's clock
+    this.buffer.touch(agentId, at === undefined || !(at <= now) ? now : at, valid);
   }
 
   flush(): Promise<FlushResult> {

@@ -202,6 +202,22 @@ describe('SessionStore', () => {
     ).rejects.toThrow(/connectionId/);
   });
 
+  it('an advance that opens a session writes the last-seen of the agent; others do not', async () => {
+    const lastSeen = presenceKeys(keyPrefix).lastSeen;
+    const via = { transport: 'http' as const, connectionId: 'ls1' };
+    const [s0, us0] = await redis.time();
+    await store.advance('ls', { sequenceNum: 1, capabilities: 1, fields: {}, via });
+    const [s1, us1] = await redis.time();
+    const opened = Number(await redis.zscore(lastSeen, 'ls'));
+    expect(opened).toBeGreaterThanOrEqual(Number(s0) * 1000 + Math.floor(Number(us0) / 1000));
+    expect(opened).toBeLessThanOrEqual(Number(s1) * 1000 + Math.floor(Number(us1) / 1000));
+    await redis.zadd(lastSeen, 5, 'ls'); // the gateway's touch writes polls within a session
+    await store.advance('ls', { sequenceNum: 2, capabilities: 1, fields: {}, via });
+    expect(await redis.zscore(lastSeen, 'ls')).toBe('5');
+    await store.advance('ls-ws', { sequenceNum: 1, capabilities: 1, fields: {}, via: { transport: 'ws' } });
+    expect(await redis.zscore(lastSeen, 'ls-ws')).toBeNull();
+  });
+
   it('closeHttpSession ends only the session it names (compare-and-delete)', async () => {
     const via = { transport: 'http' as const, connectionId: 'x1' };
     const { httpSession } = await store.advance('h3', {

@@ -80,7 +80,9 @@ export interface SessionStoreOptions {
  *
  * HTTP sessions live in the same hash and change only inside `advance` (see {@link SessionVia}) and
  * `closeHttpSession`, so at most one is open per agent and every session is reported opened once
- * and ended at most once. A session's hash expiring with the state ends it silently: whoever times
+ * and ended at most once. An advance that opens a session also moves the agent's last-seen to the
+ * Redis clock's now (never backwards) in the same script, so it is in Redis before the session's
+ * opening can be emitted. A session's hash expiring with the state ends it silently: whoever times
  * out HTTP agents must do so well before the state TTL.
  */
 export interface SessionStore {
@@ -132,13 +134,14 @@ class RedisSessionStore implements SessionStore {
       this.ttlMs,
       mode,
       connectionId,
+      agentId,
     ];
     for (const [name, value] of Object.entries(update.fields)) {
       args.push(FIELD_PREFIX + name, Buffer.from(value.buffer, value.byteOffset, value.byteLength));
     }
     const reply = (await luaScript('advance').run(
       this.redis,
-      [this.keys.session(agentId), this.keys.connEpoch],
+      [this.keys.session(agentId), this.keys.connEpoch, this.keys.lastSeen],
       args,
     )) as Array<string | number | null | undefined>;
     return {

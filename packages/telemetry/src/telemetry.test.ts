@@ -49,6 +49,13 @@ describe('createMetricsRegistry', () => {
     expect(text).toContain('process_cpu_user_seconds_total');
   });
 
+  it('names no default gauge with the counter suffix _total (promtool check metrics)', async () => {
+    const text = await createMetricsRegistry({ service: 's' }).metrics();
+    const gauges = [...text.matchAll(/^# TYPE (\S+) gauge$/gm)].map((m) => m[1]);
+    expect(gauges).toContain('nodejs_active_handles');
+    expect(gauges.filter((name) => name?.endsWith('_total'))).toEqual([]);
+  });
+
   it('can leave out the default metrics', async () => {
     const registry = createMetricsRegistry({ service: 's', defaultMetrics: false });
     expect(await registry.metrics()).not.toContain('process_cpu');

@@ -71,6 +71,12 @@ export async function applyOpens(tx: DbExecutor, opens: readonly ConnectionOpene
  * Applies closes, at most one per agent, to locked agent rows, and logs their transitions, in one
  * statement. A close is for the agent's newest connection when it is the current one or when its
  * epoch is above every epoch seen (the current connection was superseded by it).
+ *
+ * An agent in 'error' that got there from 'offline' (its current error transition came from
+ * offline) has no live connection: error is left only by a reconnect. A late close of its current
+ * connection (e.g. the gateway closing the socket of an agent the sweeper timed out) records the
+ * disconnect but keeps the status, with no transition. A close above every epoch seen still ends the
+ * agent's newer connection and takes it offline.
  */
 export async function applyCloses(tx: DbExecutor, closes: readonly ConnectionClosed[]): Promise<StepResult> {
   if (closes.length === 0) return NONE;
@@ -86,24 +92,28 @@ export async function applyCloses(tx: DbExecutor, closes: readonly ConnectionClo
     ),
     prev as (
       select a.id, a.status, a.status_changed_at,
-        (a.current_connection_id = v.connection_id or v.epoch > a.connection_epoch) as newest
+        (a.current_connection_id = v.connection_id or v.epoch > a.connection_epoch) as newest,
+        (a.status = 'error' and v.epoch <= a.connection_epoch and exists (
+          select 1 from agent_status_transitions t
+          where t.agent_id = a.id and t.to_status = 'error' and t.from_status = 'offline'
+            and t.at = a.status_changed_at)) as kept
       from agents a join v on v.agent_id = a.id
     ),
     upd as (
       update agents a set
         current_connection_id = v.connection_id,
         connection_epoch = greatest(a.connection_epoch, v.epoch),
-        status = 'offline',
-        status_reason = case when a.status <> 'offline' then v.reason else a.status_reason end,
-        status_changed_at = case when a.status <> 'offline' then ${at} else a.status_changed_at end,
+        status = case when prev.kept then a.status else 'offline' end,
+        status_reason = case when a.status <> 'offline' and not prev.kept then v.reason else a.status_reason end,
+        status_changed_at = case when a.status <> 'offline' and not prev.kept then ${at} else a.status_changed_at end,
         last_disconnected_at = ${at},
         disconnect_reason = v.reason,
         updated_at = now()
       from v join prev on prev.id = v.agent_id
       where a.id = v.agent_id and prev.newest
-        and (v.epoch > a.connection_epoch or a.status <> 'offline'
+        and (v.epoch > a.connection_epoch or (a.status <> 'offline' and not prev.kept)
           or a.last_disconnected_at is distinct from ${at} or a.disconnect_reason is distinct from v.reason)
-      returning a.id, v.connection_id, v.reason, v.at_ms, prev.status as from_status,
+      returning a.id, v.connection_id, v.reason, v.at_ms, prev.status as from_status, prev.kept,
         prev.status_changed_at is null as first_transition
     ),
     ins as (
@@ -112,7 +122,7 @@ export async function applyCloses(tx: DbExecutor, closes: readonly ConnectionClo
       select 'close:' || v.connection_id, v.id, case when v.first_transition then null else v.from_status end,
         'offline', v.reason, ${at}, 'gateway', v.connection_id
       from upd as v
-      where v.from_status <> 'offline'
+      where v.from_status <> 'offline' and not v.kept
       order by v.id
       on conflict (event_id) do nothing
       returning 1

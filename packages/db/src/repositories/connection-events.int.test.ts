@@ -7,6 +7,7 @@ import { migrate } from '../migrate.js';
 import { closed, dumpTables, opened, truncateTables } from '../testing/index.js';
 import { applyConnectionEvents } from './connection-events.js';
 import { getAgent, listHistory, listTransitions } from './reads.js';
+import { markError, markOffline } from './sweeper-transitions.js';
 
 let fx: PostgresFixture;
 let h: DbHandle;
@@ -235,6 +236,61 @@ describe('applyConnectionEvents', () => {
       status: 'online',
       statusChangedAt: iso(T0 + 500_000),
     });
+  });
+
+  it('a late close of an agent the sweeper moved offline, then to error, keeps it in error', async () => {
+    await apply([opened('c1', 1)]);
+    const offlineAt = T0 + 120_000;
+    const mark = await markOffline(h.db, [{ agentId: 'agent-1', lastSeenMs: null, connectionEpoch: 1 }], {
+      reason: 'heartbeat_timeout',
+      atMs: offlineAt,
+    });
+    expect(mark.agents).toEqual([{ agentId: 'agent-1', connectionId: 'c1', transport: 'ws' }]);
+    const erroredAt = offlineAt + 600_000;
+    const err = await markError(h.db, {
+      reason: 'offline_too_long',
+      atMs: erroredAt,
+      beforeMs: offlineAt,
+      limit: 10,
+    });
+    expect(err.agentIds).toEqual(['agent-1']);
+    // the gateway's close of the timed-out socket arrives only now
+    await apply([closed('c1', 1, { at: erroredAt + 1_000, reason: 'heartbeat_timeout' })]);
+    expect(await getAgent(h.db, 'agent-1')).toMatchObject({
+      status: 'error',
+      statusReason: 'offline_too_long',
+      statusChangedAt: iso(erroredAt),
+      lastDisconnectedAt: iso(erroredAt + 1_000),
+      disconnectReason: 'heartbeat_timeout',
+    });
+    const brief = async () =>
+      (await listTransitions(h.db, 'agent-1')).reverse().map((t) => `${t.fromStatus}->${t.toStatus}`);
+    expect(await brief()).toEqual(['null->online', 'online->offline', 'offline->error']);
+    // error is left by a reconnect only
+    await apply([opened('c2', 2, { at: erroredAt + 5_000 })]);
+    expect((await getAgent(h.db, 'agent-1'))?.status).toBe('online');
+    expect(await brief()).toEqual(['null->online', 'online->offline', 'offline->error', 'error->online']);
+  });
+
+  it('a close of a newer connection (its open not yet seen) takes an errored agent offline', async () => {
+    await apply([opened('c1', 1)]);
+    await markOffline(h.db, [{ agentId: 'agent-1', lastSeenMs: null, connectionEpoch: 1 }], {
+      reason: 'heartbeat_timeout',
+      atMs: T0 + 120_000,
+    });
+    await markError(h.db, {
+      reason: 'offline_too_long',
+      atMs: T0 + 720_000,
+      beforeMs: T0 + 120_000,
+      limit: 10,
+    });
+    await apply([closed('c2', 2, { at: T0 + 800_000, reason: 'agent_disconnect' })]);
+    expect(await getAgent(h.db, 'agent-1')).toMatchObject({
+      status: 'offline',
+      statusReason: 'agent_disconnect',
+      currentConnectionId: 'c2',
+    });
+    expect(await transitionsOf()).toContain('close:c2 error->offline');
   });
 
   it('a close after the agent was already marked offline records the disconnect without a transition', async () => {

@@ -40,7 +40,9 @@ export interface ConnectionBatchResult {
  *   the current one was superseded) makes it current, sets last_disconnected_at and
  *   disconnect_reason and, unless the agent is offline already, sets it offline with the close's
  *   reason and logs one transition (event_id 'close:<connection id>'). A close of an older
- *   connection changes only history: an agent that reconnected stays online.
+ *   connection changes only history: an agent that reconnected stays online. An agent in 'error'
+ *   reached from 'offline' (by the sweeper) stays in error on a close of its current connection:
+ *   error is left only by a reconnect; the disconnect is recorded without a transition.
  * - Once every event of an agent has been applied, in whatever order and batching, status,
  *   current_connection_id and connection_epoch are the same: offline exactly when the newest
  *   connection's close is among them. The transition log records the changes as they were applied.

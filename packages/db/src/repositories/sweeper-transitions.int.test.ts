@@ -49,7 +49,7 @@ describe('markOffline', () => {
     );
     expect(r).toEqual({
       guardHeld: true,
-      agents: [{ agentId: 'agent-1', connectionId: 'agent-1/c1' }],
+      agents: [{ agentId: 'agent-1', connectionId: 'agent-1/c1', transport: 'ws' }],
       historyClosed: 1,
       transitions: 1,
     });

@@ -1,6 +1,7 @@
 import { type SQL, sql } from 'drizzle-orm';
 import type { DbExecutor } from '../client.js';
 import { checkInt, InvalidBatchError } from '../errors.js';
+import type { Transport } from '../schema/agents.js';
 import { col, tsFromMs, unnestAs } from './batch.js';
 
 /** An online agent as the sweeper read it, before deciding on it. */
@@ -44,6 +45,8 @@ export interface MarkedOffline {
   agentId: string;
   /** The agent's current connection, whose history row was closed when it was open. */
   connectionId: string | null;
+  /** Transport of that connection (agents.transport), null when never recorded. */
+  transport: Transport | null;
 }
 
 export interface OfflineResult {
@@ -144,6 +147,7 @@ export async function markOffline(
     held: boolean;
     id: string | null;
     connection_id: string | null;
+    transport: Transport | null;
     history: number;
     transitions: number;
   }>(sql`
@@ -174,7 +178,7 @@ export async function markOffline(
       where a.id = v.agent_id and a.id in (select id from target)
         and a.status = 'online' and a.connection_epoch = v.epoch
         and (a.last_seen_at is null or (v.seen_ms is not null and a.last_seen_at <= ${seen}))
-      returning a.id, a.current_connection_id, a.connection_epoch, v.seen_ms
+      returning a.id, a.current_connection_id, a.connection_epoch, a.transport, v.seen_ms
     ),
     hist as (
       update agent_connection_history h set
@@ -200,13 +204,15 @@ export async function markOffline(
       select (select held from guard) as held,
         (select count(*) from hist)::int as history, (select count(*) from ins)::int as transitions
     )
-    select c.held, u.id, u.current_connection_id as connection_id, c.history, c.transitions
+    select c.held, u.id, u.current_connection_id as connection_id, u.transport, c.history, c.transitions
     from counts c left join upd u on true
     order by u.id`);
   const first = rows[0]!;
   return {
     guardHeld: first.held,
-    agents: rows.filter((r) => r.id !== null).map((r) => ({ agentId: r.id!, connectionId: r.connection_id })),
+    agents: rows
+      .filter((r) => r.id !== null)
+      .map((r) => ({ agentId: r.id!, connectionId: r.connection_id, transport: r.transport })),
     historyClosed: first.history,
     transitions: first.transitions,
   };
