@@ -13,6 +13,8 @@ import { formatConnectMarkdown } from './report/markdown.js';
 import { resultBaseName, writeResult } from './report/write.js';
 import { Cleanup } from './scenarios/cleanup.js';
 import { runConnectScenario } from './scenarios/connect.js';
+import { EXTRA_USAGE, isExtraScenario } from './scenarios/extra-args.js';
+import { runExtraCli } from './scenarios/extra-cli.js';
 import { runHeartbeatThroughputScenario } from './scenarios/heartbeat-throughput.js';
 import { TargetStartError } from './targets/server-target.js';
 
@@ -47,6 +49,21 @@ async function runScenario(
 }
 
 async function main(argv: readonly string[]): Promise<number> {
+  if (argv.some(isExtraScenario) && !argv.includes('--help') && !argv.includes('-h')) {
+    return runExtraCli(argv, {
+      command: commandLine(argv),
+      redisUrl: process.env.REDIS_URL || DEFAULT_REDIS_URL,
+      adminDatabaseUrl: process.env.DATABASE_URL || DEFAULT_ADMIN_DATABASE_URL,
+      resultsDir: DEFAULT_RESULTS_DIR,
+      cleanup,
+      progress: (line) => process.stderr.write(`${line}\n`),
+      print: (text) => process.stdout.write(text),
+    }).catch((error: unknown) => {
+      if (!(error instanceof ArgsError)) throw error;
+      process.stderr.write(`bench: ${error.message}\n\n${USAGE}\n\n${EXTRA_USAGE}\n`);
+      return 64;
+    });
+  }
   let options: BenchOptions;
   try {
     options = parseBenchArgs(argv);
@@ -56,7 +73,7 @@ async function main(argv: readonly string[]): Promise<number> {
     return 64;
   }
   if (options.help) {
-    process.stdout.write(`${USAGE}\n`);
+    process.stdout.write(`${USAGE}\n\n${EXTRA_USAGE}\n`);
     return 0;
   }
   const { report, markdown } = await runScenario(options, argv);

@@ -1,0 +1,170 @@
+import { type Summary, summarize } from '../metrics/stats.js';
+import type { Environment } from '../report/types.js';
+
+export const OFFLINE_REPORT_SCHEMA = 'opamp-fleet/bench-offline-detection@1';
+
+export type OfflineProfile = 'fast' | 'default';
+export type LossMode = 'silent' | 'graceful';
+
+/** Heartbeat interval and offline timeout (seconds) of each profile, as in the issue. */
+export const PROFILES: Record<OfflineProfile, { heartbeatSeconds: number; offlineTimeoutSeconds: number }> = {
+  fast: { heartbeatSeconds: 1, offlineTimeoutSeconds: 3 },
+  default: { heartbeatSeconds: 30, offlineTimeoutSeconds: 60 },
+};
+
+/** Targets of the issue; reported, never enforced. */
+export const OFFLINE_TARGETS = {
+  silentFromLastHeartbeatP99Ms: 5000,
+  deadlineToOfflineP99Ms: 2000,
+  gracefulP99Ms: 1000,
+} as const;
+
+export interface OfflineCaseResult {
+  profile: OfflineProfile;
+  mode: LossMode;
+  agents: number;
+  heartbeatSeconds: number;
+  offlineTimeoutSeconds: number;
+  /** Agents seen offline in Postgres / agents lost. */
+  detectedFraction: number;
+  /** Last message sent (heartbeat, or the goodbye when graceful) -> offline visible in Postgres (ms). */
+  fromLastMessageMs: Summary;
+  /** silent only: deadline (last heartbeat + timeout) -> offline visible in Postgres (ms). */
+  fromDeadlineMs: Summary | null;
+  /** Offline transitions by reason (heartbeat_timeout, agent_disconnect, ...). */
+  reasons: Record<string, number>;
+  /** Raw set-based UPDATE of the same N rows on the same Postgres (median of 3, ms). */
+  rawUpdateMs: number;
+  /** Detection p99 (from the deadline when silent, from the goodbye when graceful) / raw update time. */
+  p99OverRawUpdate: number | null;
+  /** The offline poll's period: the resolution of every latency (ms). */
+  pollIntervalMs: number;
+  target: { name: string; limitMs: number; p99Ms: number; met: boolean }[];
+  /** The case's database and Redis key prefix (both removed after the case). */
+  servers: { database: string; redisKeyPrefix: string };
+}
+
+export interface OfflineDetectionReport {
+  schema: typeof OFFLINE_REPORT_SCHEMA;
+  scenario: 'offline-detection';
+  startedAt: string;
+  complete: boolean;
+  command: string;
+  environment: Environment;
+  settings: Record<string, string | number>;
+  cases: OfflineCaseResult[];
+  /** Cases that failed, with the error. */
+  failures: { profile: OfflineProfile; mode: LossMode; agents: number; error: string }[];
+}
+
+/** Builds one case's result from per-agent times (ms, wall clock; NaN = not detected). */
+export function buildOfflineCase(input: {
+  profile: OfflineProfile;
+  mode: LossMode;
+  lastSentMs: readonly number[];
+  offlineSeenMs: readonly number[];
+  reasons: Record<string, number>;
+  rawUpdateMs: number;
+  pollIntervalMs: number;
+  servers: OfflineCaseResult['servers'];
+}): OfflineCaseResult {
+  const { heartbeatSeconds, offlineTimeoutSeconds } = PROFILES[input.profile];
+  const fromLast: number[] = [];
+  const fromDeadline: number[] = [];
+  input.offlineSeenMs.forEach((seen, i) => {
+    if (!Number.isFinite(seen)) return;
+    const last = input.lastSentMs[i] as number;
+    fromLast.push(seen - last);
+    fromDeadline.push(seen - (last + offlineTimeoutSeconds * 1000));
+  });
+  const agents = input.lastSentMs.length;
+  const fromLastMessageMs = summarize(fromLast);
+  const fromDeadlineMs = input.mode === 'silent' ? summarize(fromDeadline) : null;
+  const detectionP99 = input.mode === 'silent' ? (fromDeadlineMs as Summary).p99 : fromLastMessageMs.p99;
+  const target =
+    input.mode === 'graceful'
+      ? [{ name: 'graceful close p99', limitMs: OFFLINE_TARGETS.gracefulP99Ms, p99Ms: fromLastMessageMs.p99 }]
+      : [
+          ...(input.profile === 'fast'
+            ? [
+                {
+                  name: 'silent loss p99 from last heartbeat',
+                  limitMs: OFFLINE_TARGETS.silentFromLastHeartbeatP99Ms,
+                  p99Ms: fromLastMessageMs.p99,
+                },
+              ]
+            : []),
+          {
+            name: 'deadline to offline p99',
+            limitMs: OFFLINE_TARGETS.deadlineToOfflineP99Ms,
+            p99Ms: (fromDeadlineMs as Summary).p99,
+          },
+        ];
+  return {
+    profile: input.profile,
+    mode: input.mode,
+    agents,
+    heartbeatSeconds,
+    offlineTimeoutSeconds,
+    detectedFraction: agents === 0 ? 0 : fromLast.length / agents,
+    fromLastMessageMs,
+    fromDeadlineMs,
+    reasons: input.reasons,
+    rawUpdateMs: input.rawUpdateMs,
+    p99OverRawUpdate:
+      Number.isFinite(detectionP99) && input.rawUpdateMs > 0 ? detectionP99 / input.rawUpdateMs : null,
+    pollIntervalMs: input.pollIntervalMs,
+    target: target.map((t) => ({ ...t, met: t.p99Ms < t.limitMs })),
+    servers: input.servers,
+  };
+}
+
+const ms = (value: number | undefined): string =>
+  value === undefined || !Number.isFinite(value) ? 'n/a' : `${Math.round(value)}`;
+
+/** The Markdown summary of a report. */
+export function formatOfflineMarkdown(report: OfflineDetectionReport): string {
+  const env = report.environment;
+  const lines = [
+    `# offline-detection ${report.startedAt}`,
+    '',
+    `Reproduce: \`${report.command}\``,
+    '',
+    `Environment: ${env.cpuCount}x ${env.cpuModel}, ${(env.totalMemoryBytes / 2 ** 30).toFixed(1)} GiB, ` +
+      `${env.os}, Node ${env.nodeVersion}, commit ${env.gitCommit ?? 'unknown'}${env.gitDirty ? ' (dirty)' : ''}, ` +
+      `load average ${env.loadAverage1m.toFixed(2)} (1 min, at start)`,
+    '',
+    `Setup: ${Object.entries(report.settings)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(', ')}`,
+    '',
+    'Latencies in ms to the offline status visible in Postgres (polled; resolution = poll period).',
+    '',
+    '| profile | mode | agents | detected | last msg p50 | last msg p99 | last msg max | deadline p50 | deadline p99 | deadline max | raw UPDATE | p99 / raw | reasons |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|',
+  ];
+  for (const c of report.cases) {
+    lines.push(
+      `| ${c.profile} (${c.heartbeatSeconds}/${c.offlineTimeoutSeconds} s) | ${c.mode} | ${c.agents} | ` +
+        `${(c.detectedFraction * 100).toFixed(1)} % | ${ms(c.fromLastMessageMs.p50)} | ${ms(c.fromLastMessageMs.p99)} | ` +
+        `${ms(c.fromLastMessageMs.max)} | ${ms(c.fromDeadlineMs?.p50)} | ${ms(c.fromDeadlineMs?.p99)} | ` +
+        `${ms(c.fromDeadlineMs?.max)} | ${c.rawUpdateMs.toFixed(1)} | ` +
+        `${c.p99OverRawUpdate === null ? 'n/a' : c.p99OverRawUpdate.toFixed(1)} | ` +
+        `${Object.entries(c.reasons)
+          .map(([r, n]) => `${r} ${n}`)
+          .join(', ')} |`,
+    );
+  }
+  lines.push('', '## Targets (reported, not enforced)', '');
+  for (const c of report.cases) {
+    for (const t of c.target) {
+      lines.push(
+        `- ${c.profile} ${c.mode} ${c.agents}: ${t.name} ${ms(t.p99Ms)} ms (target < ${t.limitMs}) ${t.met ? 'met' : 'MISSED'}`,
+      );
+    }
+  }
+  for (const f of report.failures) {
+    lines.push(`- FAILED ${f.profile} ${f.mode} ${f.agents}: ${f.error}`);
+  }
+  return `${lines.join('\n')}\n`;
+}
