@@ -3,25 +3,13 @@
  * codes. Exit codes: 0 after a graceful stop on SIGTERM/SIGINT, 1 on a crash, 2 on invalid
  * configuration, 3 when it cannot start.
  */
-import { ConfigError, loadApiConfig } from '@opamp-fleet/config';
+import { loadApiConfig, loadConfigOrExit } from '@opamp-fleet/config';
 import { createDb } from '@opamp-fleet/db';
 import { createPresenceRedis } from '@opamp-fleet/presence';
-import { createLogger, createMetricsRegistry } from '@opamp-fleet/telemetry';
+import { createLogger, createMetricsRegistry, exitOnCrash } from '@opamp-fleet/telemetry';
 import { createApi } from './api.js';
 
-function loadConfig() {
-  try {
-    return loadApiConfig();
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      process.stderr.write(`${err.message}\n`);
-      process.exit(2);
-    }
-    throw err;
-  }
-}
-
-const config = loadConfig();
+const config = loadConfigOrExit(loadApiConfig);
 const logger = createLogger({ name: 'opamp-api', level: config.logLevel });
 const registry = createMetricsRegistry({ service: 'api' });
 let lastRedisError = 0;
@@ -40,14 +28,7 @@ const database = createDb(config.databaseUrl, {
   applicationName: `opamp-api:${process.pid}`,
 });
 
-process.on('uncaughtException', (err) => {
-  logger.fatal({ err }, 'uncaught exception');
-  process.exit(1);
-});
-process.on('unhandledRejection', (err) => {
-  logger.fatal({ err }, 'unhandled rejection');
-  process.exit(1);
-});
+exitOnCrash(logger);
 
 const api = createApi(config, { logger, registry, db: database.db, redis });
 try {

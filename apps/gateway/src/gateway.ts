@@ -8,12 +8,12 @@ import {
   createRedisEpoch,
   createSessionStore,
 } from '@opamp-fleet/presence';
-import { type Logger, type OpsServer, type Registry, startOpsServer } from '@opamp-fleet/telemetry';
+import { type Logger, type OpsServer, type Registry, startOpsServer, throttle } from '@opamp-fleet/telemetry';
 import type { Redis } from 'ioredis';
 import { Admission, BearerAuth, TokenBucket } from './admission.js';
 import { AgentEvents, createGatewayEventProducer } from './agent-events.js';
 import { HttpTransport } from './http-transport.js';
-import { PeriodicTask, throttled } from './loop.js';
+import { PeriodicTask } from './loop.js';
 import { createGatewayMetrics } from './metrics.js';
 import { Ownership } from './ownership.js';
 import { SessionCore } from './session-core.js';
@@ -82,7 +82,7 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps): Gateway
   let connCounter = 0;
   const nextConnectionId = () => `${connPrefix}-${(++connCounter).toString(36)}`;
 
-  const warnRedis = throttled(10_000, (suppressed: number, err: unknown, what: string) =>
+  const warnRedis = throttle(10_000, (suppressed: number, err: unknown, what: string) =>
     log.warn({ err, suppressed }, `redis unavailable: ${what}`),
   );
   let metrics: ReturnType<typeof createGatewayMetrics> | undefined;

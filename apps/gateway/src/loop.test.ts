@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { PeriodicTask, throttled } from './loop.js';
+import { PeriodicTask } from './loop.js';
 
 afterEach(() => {
   vi.useRealTimers();
@@ -46,26 +46,5 @@ describe('PeriodicTask', () => {
     release();
     await Promise.all([a, b]);
     expect(runs).toBe(1);
-  });
-});
-
-describe('throttled', () => {
-  it('calls at most once per interval and reports what it suppressed', () => {
-    let t = 0;
-    const calls: Array<[number, string]> = [];
-    const log = throttled(
-      1000,
-      (suppressed: number, msg: string) => calls.push([suppressed, msg]),
-      () => t,
-    );
-    log('a');
-    log('b');
-    log('c');
-    t = 1000;
-    log('d');
-    expect(calls).toEqual([
-      [0, 'a'],
-      [2, 'd'],
-    ]);
   });
 });

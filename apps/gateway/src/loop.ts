@@ -45,23 +45,3 @@ export class PeriodicTask {
     this.timer.unref();
   }
 }
-
-/** Calls `log` at most once per `intervalMs` (on a monotonic clock), counting what it suppressed. */
-export function throttled<A extends unknown[]>(
-  intervalMs: number,
-  log: (suppressed: number, ...args: A) => void,
-  now: () => number = () => performance.now(),
-): (...args: A) => void {
-  let last = -Infinity;
-  let suppressed = 0;
-  return (...args: A) => {
-    const t = now();
-    if (t - last < intervalMs) {
-      suppressed += 1;
-      return;
-    }
-    last = t;
-    log(suppressed, ...args);
-    suppressed = 0;
-  };
-}

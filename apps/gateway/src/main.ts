@@ -3,29 +3,16 @@
  * Exit codes: 0 after a drain on SIGTERM/SIGINT, 1 on a crash, 2 on invalid configuration,
  * 3 when the server cannot start (uWebSockets.js fallback refused, port in use).
  */
-import { ConfigError, loadGatewayConfig } from '@opamp-fleet/config';
+import { loadConfigOrExit, loadGatewayConfig } from '@opamp-fleet/config';
 import { createPresenceRedis } from '@opamp-fleet/presence';
 import { createQueueRedis } from '@opamp-fleet/queue';
-import { createLogger, createMetricsRegistry } from '@opamp-fleet/telemetry';
+import { createLogger, createMetricsRegistry, exitOnCrash, throttle } from '@opamp-fleet/telemetry';
 import { createGateway } from './gateway.js';
-import { throttled } from './loop.js';
 
-function loadConfig() {
-  try {
-    return loadGatewayConfig();
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      process.stderr.write(`${err.message}\n`);
-      process.exit(2);
-    }
-    throw err;
-  }
-}
-
-const config = loadConfig();
+const config = loadConfigOrExit(loadGatewayConfig);
 const logger = createLogger({ name: 'opamp-gateway', level: config.logLevel });
 const metricsRegistry = createMetricsRegistry({ service: 'gateway' });
-const redisLog = throttled(10_000, (suppressed: number, err: Error) =>
+const redisLog = throttle(10_000, (suppressed: number, err: Error) =>
   logger.warn({ err, suppressed }, 'redis connection error'),
 );
 const redis = createPresenceRedis({
@@ -41,14 +28,7 @@ const queueRedis = createQueueRedis({
   onError: redisLog,
 });
 
-process.on('uncaughtException', (err) => {
-  logger.fatal({ err }, 'uncaught exception');
-  process.exit(1);
-});
-process.on('unhandledRejection', (err) => {
-  logger.fatal({ err }, 'unhandled rejection');
-  process.exit(1);
-});
+exitOnCrash(logger);
 
 /** How long start-up waits for Redis; the gateway also starts without it (presence is buffered). */
 const REDIS_START_WAIT_MS = 5000;

@@ -3,7 +3,7 @@
  * and exit codes. Exit codes: 0 after SIGTERM/SIGINT (ticks stopped, lease released), 1 on a crash,
  * 2 on invalid configuration, 3 when it cannot start.
  */
-import { ConfigError, loadSweeperConfig } from '@opamp-fleet/config';
+import { loadConfigOrExit, loadSweeperConfig } from '@opamp-fleet/config';
 import { createDb } from '@opamp-fleet/db';
 import {
   createCommandBus,
@@ -11,24 +11,18 @@ import {
   createPresenceRedis,
   createSessionStore,
 } from '@opamp-fleet/presence';
-import { createLogger, createMetricsRegistry, type OpsServer, startOpsServer } from '@opamp-fleet/telemetry';
+import {
+  createLogger,
+  createMetricsRegistry,
+  exitOnCrash,
+  type OpsServer,
+  startOpsServer,
+} from '@opamp-fleet/telemetry';
 import { createRegistryCloser } from './connection-closer.js';
 import { withSessionTimeouts } from './db-url.js';
 import { createSweeper } from './sweeper.js';
 
-function loadConfig() {
-  try {
-    return loadSweeperConfig();
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      process.stderr.write(`${err.message}\n`);
-      process.exit(2);
-    }
-    throw err;
-  }
-}
-
-const config = loadConfig();
+const config = loadConfigOrExit(loadSweeperConfig);
 const logger = createLogger({ name: 'opamp-sweeper', level: config.logLevel });
 const registry = createMetricsRegistry({ service: 'sweeper' });
 let lastRedisLog = Number.NEGATIVE_INFINITY;
@@ -58,14 +52,7 @@ const closer = createRegistryCloser({
   reason: 'heartbeat_timeout',
 });
 
-process.on('uncaughtException', (err) => {
-  logger.fatal({ err }, 'uncaught exception');
-  process.exit(1);
-});
-process.on('unhandledRejection', (err) => {
-  logger.fatal({ err }, 'unhandled rejection');
-  process.exit(1);
-});
+exitOnCrash(logger);
 
 const sweeper = createSweeper(config, { redis, db: database.db, registry, logger, closer });
 let stopping = false;

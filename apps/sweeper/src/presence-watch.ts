@@ -1,10 +1,10 @@
 import { type Db, readPresenceBaseline, writePresenceBaseline } from '@opamp-fleet/db';
 import type { RedisEpoch } from '@opamp-fleet/presence';
 import type { Logger } from '@opamp-fleet/telemetry';
+import { throttle } from '@opamp-fleet/telemetry';
 import type { LastSeenStore } from './last-seen-store.js';
 import type { SweeperMetrics } from './metrics.js';
 import { type HoldReason, PresenceGuard, type RedisIdentity } from './presence-guard.js';
-import { throttle } from './throttle.js';
 
 export interface PresenceWatchOptions {
   epoch: RedisEpoch;

@@ -3,6 +3,7 @@ import { countAgentsByStatus, type Db } from '@opamp-fleet/db';
 import { createPostgresLease, FencedError, type Lease, type MonotonicClock } from '@opamp-fleet/leader';
 import { createRedisEpoch, type RedisEpoch } from '@opamp-fleet/presence';
 import type { Logger, Registry } from '@opamp-fleet/telemetry';
+import { throttle } from '@opamp-fleet/telemetry';
 import type { Redis } from 'ioredis';
 import type { StaleConnectionCloser, TimedOutConnection } from './connection-closer.js';
 import { createFleetGauges, type FleetGauges } from './fleet-gauges.js';
@@ -11,7 +12,6 @@ import { createSweeperMetrics, type SweeperMetrics } from './metrics.js';
 import { PresenceWatch } from './presence-watch.js';
 import { errorCutoff, offlineCutoff } from './state-machine.js';
 import { errorBatch, expireBatch, reconcileAbsent, type StepContext } from './sweep-steps.js';
-import { throttle } from './throttle.js';
 
 /** The part of SweeperConfig the loop uses. */
 export interface SweeperOptions {

@@ -3,27 +3,14 @@
  * codes. Exit codes: 0 after a graceful stop on SIGTERM/SIGINT, 1 on a crash, 2 on invalid
  * configuration, 3 when it cannot start.
  */
-import { ConfigError, loadWorkerConfig } from '@opamp-fleet/config';
+import { loadConfigOrExit, loadWorkerConfig } from '@opamp-fleet/config';
 import { createDb } from '@opamp-fleet/db';
 import { createPresenceRedis } from '@opamp-fleet/presence';
 import { createQueueRedis } from '@opamp-fleet/queue';
-import { createLogger, createMetricsRegistry } from '@opamp-fleet/telemetry';
-import { throttle } from './throttle.js';
+import { createLogger, createMetricsRegistry, exitOnCrash, throttle } from '@opamp-fleet/telemetry';
 import { createWorker } from './worker.js';
 
-function loadConfig() {
-  try {
-    return loadWorkerConfig();
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      process.stderr.write(`${err.message}\n`);
-      process.exit(2);
-    }
-    throw err;
-  }
-}
-
-const config = loadConfig();
+const config = loadConfigOrExit(loadWorkerConfig);
 const logger = createLogger({ name: 'opamp-worker', level: config.logLevel });
 const registry = createMetricsRegistry({ service: 'worker' });
 const redisLog = throttle(10_000, (suppressed: number, err: Error) =>
@@ -45,14 +32,7 @@ const database = createDb(config.databaseUrl, {
   applicationName: `opamp-worker:${config.workerId}`,
 });
 
-process.on('uncaughtException', (err) => {
-  logger.fatal({ err }, 'uncaught exception');
-  process.exit(1);
-});
-process.on('unhandledRejection', (err) => {
-  logger.fatal({ err }, 'unhandled rejection');
-  process.exit(1);
-});
+exitOnCrash(logger);
 
 const worker = createWorker(config, { logger, registry, db: database.db, queueRedis, redis });
 try {

@@ -11,13 +11,12 @@ import {
   QUEUES,
   queuePrefix,
 } from '@opamp-fleet/queue';
-import { type Logger, type OpsServer, type Registry, startOpsServer } from '@opamp-fleet/telemetry';
+import { type Logger, type OpsServer, type Registry, startOpsServer, throttle } from '@opamp-fleet/telemetry';
 import type { Redis } from 'ioredis';
 import { writeBatch } from './batch-writer.js';
 import { WorkerStateError } from './errors.js';
 import { type FlushRun, HeartbeatFlusher } from './heartbeat-flusher.js';
 import { createWorkerMetrics, recordBatch, recordCounts, recordJob, type WorkerMetrics } from './metrics.js';
-import { throttle } from './throttle.js';
 
 export interface WorkerDeps {
   logger: Logger;

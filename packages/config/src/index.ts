@@ -10,6 +10,7 @@ export {
   loadGatewayConfig,
   type ProcessFacts,
 } from './gateway.js';
+export { loadConfigOrExit } from './load-or-exit.js';
 export { renderVariablesTable } from './markdown.js';
 export {
   connectionCapForFileLimit,
