@@ -12,6 +12,7 @@ it('runs gateways, a worker, two sweepers (one leads) and a demo fleet whose age
   const keyPrefix = `demo-${run}:`;
   const port = await freePort();
   const metricsPort = await freePort();
+  const apiPort = await freePort();
   const demo = await startProcess({
     name: 'demo',
     command: process.execPath,
@@ -22,6 +23,8 @@ it('runs gateways, a worker, two sweepers (one leads) and a demo fleet whose age
       database,
       '--key-prefix',
       keyPrefix,
+      '--api-port',
+      String(apiPort),
     ]),
   });
   try {
@@ -38,6 +41,12 @@ it('runs gateways, a worker, two sweepers (one leads) and a demo fleet whose age
     });
     const held = /connections per gateway: (\d+) \/ (\d+)/.exec(demo.output());
     expect(Number(held?.[1]) + Number(held?.[2])).toBe(3);
+    const summary = (await fetch(`http://127.0.0.1:${apiPort}/api/v1/fleet/summary`).then((r) =>
+      r.json(),
+    )) as {
+      counts: Record<string, number>;
+    };
+    expect(summary.counts.online).toBe(4);
     const metrics = await fetch(`http://127.0.0.1:${metricsPort}/metrics`).then((r) => r.text());
     expect(metrics).toContain('opamp_gateway_connections');
     // two gateways, the worker, then the two sweepers: exactly one of them leads

@@ -7,7 +7,7 @@ import postgres from 'postgres';
 import { clusterPostgres, clusterRedis } from './infra.js';
 
 const USAGE = `usage: pnpm demo [--gateways N] [--agents N] [--http-agents N] [--heartbeat S] [--port P] [--metrics-port P]
-                 [--database NAME] [--key-prefix PREFIX]
+                 [--api-port P] [--database NAME] [--key-prefix PREFIX]
 Runs a local opamp-fleet cluster (gateways, a worker, two sweeper replicas) with a simulated demo
 fleet until Ctrl-C. Ops ports: gateways from --metrics-port on, then the worker, then the sweepers.
 Agents silent for 3 heartbeats go offline.`;
@@ -23,6 +23,7 @@ const { values } = parseArgs({
     heartbeat: { type: 'string', default: '5' },
     port: { type: 'string', default: '4320' },
     'metrics-port': { type: 'string', default: '9464' },
+    'api-port': { type: 'string', default: '8080' },
     database: { type: 'string', default: 'opamp_demo' },
     'key-prefix': { type: 'string', default: 'opamp:demo:' },
     help: { type: 'boolean', default: false },
@@ -46,6 +47,7 @@ const httpAgents = count('http-agents', 0);
 const heartbeat = count('heartbeat', 1);
 const port = count('port', 1);
 const metricsPort = count('metrics-port', 1);
+const apiPort = count('api-port', 1);
 
 const appMain = (app: string) => new URL(`../../${app}/dist/main.js`, import.meta.url).pathname;
 const prefix = values['key-prefix'];
@@ -55,6 +57,7 @@ const db = postgres(pg.url, { max: 1, onnotice: () => {} });
 const gateways: RunningProcess[] = [];
 const workers: RunningProcess[] = [];
 const sweepers: RunningProcess[] = [];
+const apis: RunningProcess[] = [];
 const agents: TestAgent[] = [];
 const httpClients: Array<{ shutdown(): Promise<void> }> = [];
 let stopping = false;
@@ -66,6 +69,7 @@ async function stop(code: number): Promise<void> {
   for (const c of httpClients) await c.shutdown().catch(() => {});
   await Promise.allSettled(agents.map((a) => a.disconnect()));
   await Promise.allSettled(sweepers.map((s) => s.stop('SIGTERM', 15_000)));
+  await Promise.allSettled(apis.map((a) => a.stop('SIGTERM', 15_000)));
   await Promise.allSettled(gateways.map((g) => g.stop('SIGTERM', 15_000)));
   await Promise.allSettled(workers.map((w) => w.stop('SIGTERM', 30_000)));
   await db.end({ timeout: 5 });
@@ -135,6 +139,25 @@ try {
       }),
     );
   }
+  const apiOps = workerOps + 1 + SWEEPERS;
+  apis.push(
+    await startProcess({
+      name: 'api',
+      command: process.execPath,
+      args: [appMain('api')],
+      env: {
+        API_PORT: String(apiPort),
+        METRICS_PORT: String(apiOps),
+        REDIS_URL: redis.url,
+        REDIS_KEY_PREFIX: prefix,
+        DATABASE_URL: pg.url,
+        OFFLINE_TIMEOUT_SECONDS: String(3 * heartbeat),
+        API_AUTH_TOKENS: '',
+        LOG_LEVEL: 'error',
+      },
+      readyUrl: `http://127.0.0.1:${apiOps}/readyz`,
+    }),
+  );
   const url = `ws://127.0.0.1:${port}/v1/opamp`;
   for (let i = 0; i < wsAgents; i++) {
     const agent = await TestAgent.connect({
@@ -172,6 +195,8 @@ console.log(`opamp-fleet demo cluster
   sweeper metrics  ${sweepers.map((_, i) => `http://127.0.0.1:${sweeperPort(i)}/metrics`).join('  ')} (offline after ${3 * heartbeat} s of silence)
   Redis            ${redis.url} (${redis.origin}), key prefix ${prefix}
   Postgres         ${redactPassword(pg.url)} (${pg.origin})
+  REST API         http://127.0.0.1:${apiPort}/api/v1/fleet/summary  (also /api/v1/agents, /api/v1/agents/offline,
+                   /api/v1/openapi.json; no auth in the demo)
   demo fleet       ${wsAgents} WebSocket agents + ${httpAgents} HTTP agents (Elastic OpAMP client), heartbeat ${heartbeat} s
 Ctrl-C stops everything.`);
 
