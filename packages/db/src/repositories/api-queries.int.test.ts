@@ -196,6 +196,61 @@ describe('pageOfflineAgents', () => {
   });
 });
 
+describe('pageOfflineAgents stale candidates', () => {
+  it('orders by freshest time + timeout, then id, with exact cursors and since bounds', async () => {
+    // 40 online agents: last_seen_at and last_connected_at at odd microseconds, some NULL, with ties.
+    await h.db.execute(sql`
+      insert into agents (id, status, last_seen_at, last_connected_at)
+      select 'st-' || lpad(g::text, 2, '0'), 'online',
+        case when g % 5 = 0 then null else timestamptz '2026-01-01' + (g % 17) * interval '20.000123 seconds' end,
+        case when g % 7 = 0 then null else timestamptz '2026-01-01' + (g % 11) * interval '31.000007 seconds' end
+      from generate_series(1, 40) g`);
+    const beforeMs = T0 + 4 * MIN + 0.5;
+    const timeoutMs = 90_000;
+    const raw = await h.db.execute<{ id: string; f: string | null }>(
+      sql`select id, (extract(epoch from greatest(last_seen_at, last_connected_at)) * 1000000)::bigint as f
+        from agents`,
+    );
+    const expected = raw
+      .filter((r) => r.f !== null && Number(r.f) < beforeMs * 1000)
+      .map((r) => ({ id: r.id, us: Number(r.f) + timeoutMs * 1000 }))
+      .sort((a, b) => b.us - a.us || (a.id < b.id ? -1 : 1));
+    expect(expected.length).toBeGreaterThan(10);
+    expect(expected.length).toBeLessThan(raw.length);
+    const stale = { beforeMs, timeoutMs, reason: 'heartbeat_timeout' };
+    const all = await drain(
+      (after: TimeKey | null) => pageOfflineAgents(h.db, { limit: 3, after, stale }),
+      (r) => r.key,
+      (r) => r.agent.id,
+    );
+    expect(all.map((r) => r.key)).toEqual(expected.map((e) => ({ us: e.us, id: e.id })));
+    expect(all.every((r) => r.staleCandidate)).toBe(true);
+    // since is inclusive at the exact offline time, in whole or fractional ms.
+    const pivot = expected[Math.floor(expected.length / 2)]!;
+    const since = await pageOfflineAgents(h.db, { limit: 100, sinceMs: pivot.us / 1000, stale });
+    expect(since.map((r) => r.agent.id)).toEqual(expected.filter((e) => e.us >= pivot.us).map((e) => e.id));
+  });
+
+  it('reads the stale candidates from the online freshest-time index (plan shown on failure)', async () => {
+    await h.db.execute(sql`
+      insert into agents (id, status, status_changed_at, last_seen_at, last_connected_at)
+      select 'q-' || g, case when g % 3 = 0 then 'online' else 'offline' end,
+        timestamptz '2026-01-01' + g * interval '1 second', timestamptz '2026-01-01' + g * interval '1 second',
+        timestamptz '2026-01-01'
+      from generate_series(1, 3000) g`);
+    await h.db.execute(sql`analyze agents`);
+    const stale = { beforeMs: T0 + 40 * MIN, timeoutMs: 60_000, reason: 'x' };
+    const plan = (
+      await h.db.execute<{ 'QUERY PLAN': string }>(
+        sql`explain ${offlinePageQuery({ limit: 100, after: { us: (T0 + 30 * MIN) * 1000, id: 'q-9' }, stale })}`,
+      )
+    )
+      .map((r) => r['QUERY PLAN'])
+      .join('\n');
+    expect(plan, plan).toContain('agents_online_freshest_idx');
+  });
+});
+
 describe('pageAgents and counts', () => {
   it('pages by id with attribute and status filters', async () => {
     const events: ConnectionEvent[] = [];

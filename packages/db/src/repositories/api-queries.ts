@@ -131,8 +131,9 @@ export async function pageAgents(db: DbExecutor, options: AgentsPageOptions): Pr
 /**
  * The statement behind {@link pageOfflineAgents}. Three branches, each reading at most `limit` rows:
  * offline agents by (status_changed_at desc, id) from the (status, status_changed_at desc, id)
- * index; stale online candidates (sorted: there are few while a sweeper runs, all of them if none
- * does); offline agents whose status_changed_at is unknown, by id, last.
+ * index; stale online candidates by (freshest time desc, id) from the partial online freshest-time
+ * index, their offline-time bounds shifted back by the timeout so the index serves them; offline
+ * agents whose status_changed_at is unknown, by id, last.
  */
 export function offlinePageQuery(options: OfflinePageOptions): SQL {
   const limit = checkLimit(options.limit);
@@ -146,10 +147,13 @@ export function offlinePageQuery(options: OfflinePageOptions): SQL {
   }
   const since = options.sinceMs === undefined ? null : tsFromMsExact(options.sinceMs);
   const reason = options.reason === undefined ? sql`` : sql`and a.status_reason = ${options.reason}`;
-  const afterTime = (k: SQL) =>
-    after
-      ? sql`and ${k} <= ${tsFromUs(after.us!)} and (${k} < ${tsFromUs(after.us!)} or a.id > ${after.id})`
-      : sql``;
+  // `shift` turns a bound on the listed time into one on the indexed time: k + shift <= t exactly
+  // when k <= t - shift (whole microseconds, no rounding).
+  const afterTime = (k: SQL, shift: SQL = sql``) => {
+    if (!after) return sql``;
+    const t = sql`${tsFromUs(after.us!)}${shift}`;
+    return sql`and ${k} <= ${t} and (${k} < ${t} or a.id > ${after.id})`;
+  };
   const branches: SQL[] = [];
   if (after?.us !== null) {
     const k = sql`a.status_changed_at`;
@@ -160,11 +164,15 @@ export function offlinePageQuery(options: OfflinePageOptions): SQL {
       order by ${k} desc nulls last, a.id
       limit ${limit})`);
     if (stale && (options.reason === undefined || options.reason === stale.reason)) {
-      const ks = sql`(${FRESHEST} + ${stale.timeoutMs}::bigint * interval '1 millisecond')`;
-      branches.push(sql`(select ${AGENT_COLUMNS}, ${usOf(ks)} as key_us, true as stale, 0 as part
+      const timeout = sql`${stale.timeoutMs}::bigint * interval '1 millisecond'`;
+      const minus = sql` - ${timeout}`;
+      // FRESHEST < before implies last_seen_at < before: the same rows as staleOnline().
+      branches.push(sql`(select ${AGENT_COLUMNS}, ${usOf(sql`(${FRESHEST} + ${timeout})`)} as key_us,
+          true as stale, 0 as part
         from agents a
-        where ${staleOnline(stale.beforeMs)} ${since ? sql`and ${ks} >= ${since}` : sql``} ${afterTime(ks)}
-        order by ${ks} desc, a.id
+        where a.status = 'online' and ${FRESHEST} < ${tsFromMsExact(stale.beforeMs)}
+          ${since ? sql`and ${FRESHEST} >= ${since}${minus}` : sql``} ${afterTime(FRESHEST, minus)}
+        order by ${FRESHEST} desc, a.id
         limit ${limit})`);
     }
   }

@@ -1,0 +1,1 @@
+CREATE INDEX IF NOT EXISTS "agents_online_freshest_idx" ON "agents" USING btree (greatest("last_seen_at", "last_connected_at") desc,"id") WHERE "agents"."status" = 'online';
