@@ -65,7 +65,9 @@ it('runs gateways, a worker, two sweepers (one leads) and a demo fleet whose age
     );
     expect(leading.sort()).toEqual([0, 1]);
   } finally {
-    expect(await demo.stop('SIGINT', 20_000)).toBe(0);
+    const code = await demo.stop('SIGINT', 20_000);
+    if (code !== 0) console.error(demo.output());
+    expect(code).toBe(0);
     await cleanUp(database, keyPrefix, demo.output());
   }
 });

@@ -61,10 +61,18 @@ const apis: RunningProcess[] = [];
 const agents: TestAgent[] = [];
 const httpClients: Array<{ shutdown(): Promise<void> }> = [];
 let stopping = false;
+let statusTimer: NodeJS.Timeout | undefined;
+const statusClients: Array<{ disconnect(): void }> = [];
+
+// A demo client failing (e.g. an agent whose gateway is draining) is reported, never fatal: the demo
+// keeps running, and a shutdown always completes and stops every process it started.
+process.on('unhandledRejection', (err) => console.error('demo:', err instanceof Error ? err.message : err));
+process.on('uncaughtException', (err) => console.error('demo:', err.message));
 
 async function stop(code: number): Promise<void> {
   if (stopping) return;
   stopping = true;
+  clearInterval(statusTimer);
   console.log('\nstopping: fleet, sweepers, then gateways (SIGTERM, paced drain), worker, then Redis');
   for (const c of httpClients) await c.shutdown().catch(() => {});
   await Promise.allSettled(agents.map((a) => a.disconnect()));
@@ -72,7 +80,8 @@ async function stop(code: number): Promise<void> {
   await Promise.allSettled(apis.map((a) => a.stop('SIGTERM', 15_000)));
   await Promise.allSettled(gateways.map((g) => g.stop('SIGTERM', 15_000)));
   await Promise.allSettled(workers.map((w) => w.stop('SIGTERM', 30_000)));
-  await db.end({ timeout: 5 });
+  for (const c of statusClients) c.disconnect();
+  await db.end({ timeout: 5 }).catch(() => {});
   await Promise.allSettled([redis.stop(), pg.stop()]);
   process.exit(code);
 }
@@ -202,6 +211,8 @@ Ctrl-C stops everything.`);
 
 const keys = presenceKeys(prefix);
 const client = new Redis(redis.url, { lazyConnect: true, maxRetriesPerRequest: 1 });
+client.on('error', () => {}); // the status line reports failures of its own commands
+statusClients.push(client);
 await client.connect();
 const report = async () => {
   const [seconds] = (await client.time()) as [string | number, string | number];
@@ -218,7 +229,10 @@ const report = async () => {
     `${new Date().toISOString()}  agents seen within ${3 * heartbeat}s: ${fresh}  connections per gateway: ${held.join(' / ')}  sweeper leader: ${leaders.join(' + ') || 'none'}  in Postgres: ${stored}`,
   );
 };
-setInterval(() => void report().catch((err) => console.error('status:', String(err))), heartbeat * 1000);
+statusTimer = setInterval(
+  () => void report().catch((err) => console.error('status:', String(err))),
+  heartbeat * 1000,
+);
 void report();
 
 function sweeperPort(i: number): number {
