@@ -67,8 +67,8 @@ it('runs gateways, a worker, two sweepers (one leads) and a demo fleet whose age
   } finally {
     const code = await demo.stop('SIGINT', 20_000);
     if (code !== 0) console.error(demo.output());
-    expect(code).toBe(0);
     await cleanUp(database, keyPrefix, demo.output());
+    expect(code).toBe(0);
   }
 });
 
