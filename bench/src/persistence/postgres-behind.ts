@@ -2,6 +2,7 @@ import type { Redis } from 'ioredis';
 import type postgres from 'postgres';
 import { readLastSeen } from './postgres-probe.js';
 import { flushKeys } from './redis-lag.js';
+import { startSampler } from './sampler.js';
 
 /**
  * How far Postgres is behind Redis for each agent: its last-seen in Redis minus its
@@ -45,31 +46,12 @@ export function startPostgresBehindSampler(
   sampleSize: number,
   intervalMs: number,
 ): { stop(): Promise<number[]> } {
-  const readings: number[] = [];
-  let stopped = false;
-  let timer: NodeJS.Timeout | undefined;
-  let inFlight: Promise<void> = Promise.resolve();
-  const sample = (): void => {
-    inFlight = randomScores(redis, prefix, sampleSize)
-      .then(async (scores) => {
-        const pg = await readLastSeen(
-          sql,
-          scores.map((s) => s.id),
-        );
-        if (!stopped) readings.push(...behindSeconds(scores, pg));
-      })
-      .catch(() => undefined) // a missed sample; the next one follows
-      .finally(() => {
-        if (!stopped) timer = setTimeout(sample, intervalMs);
-      });
-  };
-  sample();
-  return {
-    async stop() {
-      stopped = true;
-      clearTimeout(timer);
-      await inFlight;
-      return readings;
-    },
-  };
+  return startSampler(async () => {
+    const scores = await randomScores(redis, prefix, sampleSize);
+    const pg = await readLastSeen(
+      sql,
+      scores.map((s) => s.id),
+    );
+    return behindSeconds(scores, pg);
+  }, intervalMs);
 }

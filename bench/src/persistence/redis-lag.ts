@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { startSampler } from './sampler.js';
 
 /**
  * Keys of the heartbeat flush under a key prefix: the gateways' last-seen sorted set and the
@@ -59,27 +60,8 @@ export function startRedisLagSampler(
   prefix: string,
   intervalMs: number,
 ): { stop(): Promise<number[]> } {
-  const samples: number[] = [];
-  let stopped = false;
-  let timer: NodeJS.Timeout | undefined;
-  let inFlight: Promise<void> = Promise.resolve();
-  const sample = (): void => {
-    inFlight = readFlushLagSeconds(redis, prefix)
-      .then((lag) => {
-        if (!stopped && lag !== null) samples.push(lag);
-      })
-      .catch(() => undefined) // a missed sample; the next one follows
-      .finally(() => {
-        if (!stopped) timer = setTimeout(sample, intervalMs);
-      });
-  };
-  sample();
-  return {
-    async stop() {
-      stopped = true;
-      clearTimeout(timer);
-      await inFlight;
-      return samples;
-    },
-  };
+  return startSampler(async () => {
+    const lag = await readFlushLagSeconds(redis, prefix);
+    return lag === null ? [] : [lag];
+  }, intervalMs);
 }

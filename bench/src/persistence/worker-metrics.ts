@@ -6,6 +6,7 @@ import {
   parsePrometheusText,
   sumSamples,
 } from '../metrics/prometheus-text.js';
+import { startSampler } from './sampler.js';
 
 /** Metric names of the worker (apps/worker/src/metrics.ts) the bench reads. */
 export const WORKER_METRICS = {
@@ -91,27 +92,11 @@ export function totalsDelta(
  */
 export function startLagSampler(urls: readonly string[], intervalMs: number): { stop(): Promise<number[]> } {
   const tracker = new FlushLagTracker();
-  const samples: number[] = [];
-  let stopped = false;
-  let timer: NodeJS.Timeout | undefined;
-  let inFlight: Promise<void> = Promise.resolve();
-  const sample = (): void => {
-    inFlight = scrapeWorkers(urls).then((scrapes) => {
-      if (stopped) return;
-      const lag = tracker.observe(
-        scrapes.map((s) => (s === null ? null : { runs: s.runs, lagSeconds: s.lagSeconds })),
-      );
-      if (lag !== null) samples.push(lag);
-      timer = setTimeout(sample, intervalMs);
-    });
-  };
-  sample();
-  return {
-    async stop() {
-      stopped = true;
-      clearTimeout(timer);
-      await inFlight;
-      return samples;
-    },
-  };
+  return startSampler(async () => {
+    const scrapes = await scrapeWorkers(urls);
+    const lag = tracker.observe(
+      scrapes.map((s) => (s === null ? null : { runs: s.runs, lagSeconds: s.lagSeconds })),
+    );
+    return lag === null ? [] : [lag];
+  }, intervalMs);
 }
