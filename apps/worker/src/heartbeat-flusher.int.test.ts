@@ -142,11 +142,17 @@ describe('HeartbeatFlusher', () => {
     ]);
     await expect(s.flusher.runOnce()).rejects.toThrow('postgres down');
     expect(await s.watermark()).toBeNull();
+    // while runs fail, the current lag keeps growing with the oldest unflushed entry
+    const stuck = await s.flusher.currentLagMs();
+    expect(stuck).toBeGreaterThanOrEqual(3000);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(await s.flusher.currentLagMs()).toBeGreaterThanOrEqual(stuck + 150);
     fail = false;
     const run = await s.flusher.runOnce();
     expect(run.lagMs).toBeGreaterThanOrEqual(3000);
     expect(run.lagMs).toBeLessThan(10_000);
     expect(run.delayMs).toBeGreaterThanOrEqual(run.lagMs);
     expect(await s.lastSeen(1)).toBe(now - 3000);
+    expect(await s.flusher.currentLagMs()).toBe(0);
   });
 });

@@ -65,15 +65,28 @@ export class HeartbeatFlusher {
     this.watermarkKey = `${keys.lastSeen}:flushed`;
   }
 
-  async runOnce(): Promise<FlushRun> {
-    const { redis, maxPerRun, overlapMs } = this.o;
-    const [time, stored] = await Promise.all([redis.time(), redis.get(this.watermarkKey)]);
-    const startedAt = Number(time[0]) * 1000 + Math.floor(Number(time[1]) / 1000);
-    const startedMono = performance.now();
+  /**
+   * Redis time minus the oldest last-seen above the watermark, now (0 when everything is flushed):
+   * how far Postgres is behind, whether or not flush runs are happening. Fails while Redis is down.
+   */
+  async currentLagMs(): Promise<number> {
+    return (await this.position()).lagMs;
+  }
+
+  /** Redis time, the watermark and the lag of the oldest entry above it. */
+  private async position(): Promise<{ now: number; watermark: number | null; lagMs: number }> {
+    const [time, stored] = await Promise.all([this.o.redis.time(), this.o.redis.get(this.watermarkKey)]);
+    const now = Number(time[0]) * 1000 + Math.floor(Number(time[1]) / 1000);
     const watermark = stored === null ? null : Number(stored);
+    const oldest = await this.range(watermark === null ? '-inf' : `(${watermark}`, '+inf', 1);
+    return { now, watermark, lagMs: oldest.length === 0 ? 0 : Math.max(0, now - oldest[0]!.score) };
+  }
+
+  async runOnce(): Promise<FlushRun> {
+    const { maxPerRun, overlapMs } = this.o;
+    const { now: startedAt, watermark, lagMs } = await this.position();
+    const startedMono = performance.now();
     const above = watermark === null ? '-inf' : `(${watermark}`;
-    const oldest = await this.range(above, '+inf', 1);
-    const lagMs = oldest.length === 0 ? 0 : Math.max(0, startedAt - oldest[0]!.score);
 
     const run: SweepState = { read: 0, written: 0, rowsChanged: 0, seen: new Map() };
     // entries that landed late just behind the watermark; bounded by the window, not by maxPerRun
@@ -82,7 +95,7 @@ export class HeartbeatFlusher {
     }
     const forward = await this.sweep(run, above, '+inf', maxPerRun);
     const highest = forward.top === null ? watermark : Math.max(watermark ?? forward.top, forward.top);
-    if (highest !== null && highest !== watermark) await redis.set(this.watermarkKey, String(highest));
+    if (highest !== null && highest !== watermark) await this.o.redis.set(this.watermarkKey, String(highest));
     this.remember(run.seen, highest);
     const endedAt = startedAt + (performance.now() - startedMono);
     return {

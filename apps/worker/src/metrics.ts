@@ -18,8 +18,17 @@ export interface WorkerMetrics {
   readonly flushRows: Counter;
 }
 
-export function createWorkerMetrics(registry: Registry): WorkerMetrics {
+export interface WorkerMetricsSources {
+  /**
+   * The current heartbeat flush lag in seconds, read when the metrics are scraped. When absent or
+   * when it fails (Redis down), the gauge keeps the lag recorded at the start of the last flush run.
+   */
+  flushLagSeconds?: () => Promise<number>;
+}
+
+export function createWorkerMetrics(registry: Registry, sources: WorkerMetricsSources = {}): WorkerMetrics {
   const registers = [registry];
+  const readLag = sources.flushLagSeconds;
   return {
     eventsWritten: new Counter({
       name: 'opamp_worker_events_written_total',
@@ -71,8 +80,16 @@ export function createWorkerMetrics(registry: Registry): WorkerMetrics {
     }),
     flushLag: new Gauge({
       name: 'opamp_worker_heartbeat_flush_lag_seconds',
-      help: 'Redis time minus the oldest last-seen not yet flushed to Postgres, sampled at the start of each flush run this worker ran (one run at a time cluster-wide): aggregate with max().',
+      help: 'Redis time minus the oldest last-seen not yet flushed to Postgres, read from Redis at scrape time (every worker reports the same cluster-wide value: aggregate with max()); it keeps growing when flush runs stop.',
       registers,
+      async collect() {
+        if (readLag === undefined) return;
+        try {
+          this.set(await readLag());
+        } catch {
+          // Redis unreachable: keep the last value; the outage shows in the error and job metrics
+        }
+      },
     }),
     flushDelay: new Histogram({
       name: 'opamp_worker_heartbeat_flush_delay_seconds',

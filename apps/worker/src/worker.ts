@@ -66,15 +66,18 @@ class WorkerProcess implements Worker {
     private readonly config: WorkerConfig,
     private readonly deps: WorkerDeps,
   ) {
-    this.metrics = createWorkerMetrics(deps.registry);
     this.log = deps.logger.child({ component: 'worker' });
-    this.flusher = new HeartbeatFlusher({
+    const flusher = new HeartbeatFlusher({
       redis: deps.redis,
       keyPrefix: config.redisKeyPrefix,
       write: (ids, lastSeenMs) => flushLastSeen(deps.db, ids, lastSeenMs),
       chunkSize: config.heartbeatFlushChunkSize,
       maxPerRun: config.heartbeatFlushMaxPerRun,
       overlapMs: config.heartbeatFlushOverlapMs,
+    });
+    this.flusher = flusher;
+    this.metrics = createWorkerMetrics(deps.registry, {
+      flushLagSeconds: async () => (await flusher.currentLagMs()) / 1000,
     });
     this.logFlushError = throttle(10_000, (suppressed, err) =>
       this.log.warn({ err, suppressed }, 'heartbeat flush failed; the next run retries'),
