@@ -1,4 +1,4 @@
-import { applyConnectionEvents, getAgent, listHistory } from '@opamp-fleet/db';
+import { applyConnectionEvents, flushLastSeen, getAgent, listHistory } from '@opamp-fleet/db';
 import { opened, truncateTables } from '@opamp-fleet/db/testing';
 import {
   createCommandBus,
@@ -171,5 +171,53 @@ describe('closing sockets of timed-out agents', () => {
     const again = await poll('h-silent', 'req-2', 2);
     expect(again.httpOpened).toBe(true);
     expect(again.httpSession!.epoch).toBeGreaterThan(first.httpSession!.epoch);
+  });
+
+  it('ends again the connection of an agent still heartbeating after a lost close command', async () => {
+    await seedOnline(hx.h, ['zombie', 'late', 'back'], OPENED, T);
+    const registry = createConnectionRegistry({ redis: hx.redis, keyPrefix: hx.prefix });
+    for (const id of ['zombie', 'late', 'back']) {
+      await registry.claim(id, { gatewayId: 'gw-live', connectionId: `${id}/c1` });
+    }
+    await touch(hx.redis, hx.lastSeenKey, ['zombie', 'late', 'back'], T);
+    const bus = createCommandBus({ redis: hx.redis, keyPrefix: hx.prefix });
+    const received: GatewayCommand[] = [];
+    await bus.subscribe('gw-live', (cmd) => {
+      received.push(cmd);
+    });
+    let publishFails = true; // the first close commands are lost: the publish fails
+    const closer = createRegistryCloser({
+      redis: hx.redis,
+      keyPrefix: hx.prefix,
+      bus: {
+        send: (gatewayId, cmd) =>
+          publishFails ? Promise.reject(new Error('redis hiccup')) : bus.send(gatewayId, cmd),
+      },
+      registry,
+      sessions: createSessionStore({ redis: hx.redis, keyPrefix: hx.prefix }),
+      reason: 'heartbeat_timeout',
+    });
+    const s = testSweeper(hx, {}, { closer });
+    expect(await s.sweeper.runOnce(EXPIRED)).toMatchObject({ offline: 3 });
+    expect(await metricValue(s.registry, 'opamp_sweeper_close_commands_total', { result: 'failed' })).toBe(3);
+    publishFails = false;
+
+    // zombie keeps heartbeating on its socket; late was seen once just after (within the grace);
+    // back reconnected (a new connection: online again)
+    await flushLastSeen(hx.h.db, ['zombie', 'late'], [EXPIRED + 5500, EXPIRED + 3000]);
+    await applyConnectionEvents(hx.h.db, [opened('back/c2', 2, { agentId: 'back', at: EXPIRED + 1000 })]);
+    await flushLastSeen(hx.h.db, ['back'], [EXPIRED + 5500]);
+    expect(await s.sweeper.runOnce(EXPIRED + 4000)).toMatchObject({ offline: 0, complete: true });
+    expect(await metricValue(s.registry, 'opamp_sweeper_seen_while_offline_total')).toBe(0); // not due yet
+
+    expect(await s.sweeper.runOnce(EXPIRED + 6000)).toMatchObject({ offline: 0, complete: true });
+    await eventually(() => expect(received).toHaveLength(1));
+    expect(received).toEqual([
+      { type: 'close', agentId: 'zombie', connectionId: 'zombie/c1', reason: 'heartbeat_timeout' },
+    ]);
+    expect(await metricValue(s.registry, 'opamp_sweeper_seen_while_offline_total')).toBe(1);
+    expect(await metricValue(s.registry, 'opamp_sweeper_close_commands_total', { result: 'sent' })).toBe(1);
+    expect((await getAgent(hx.h.db, 'zombie'))?.status).toBe('offline'); // online again once it reconnects
+    await bus.close();
   });
 });

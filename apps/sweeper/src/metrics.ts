@@ -14,6 +14,7 @@ export interface SweeperMetrics {
   readonly offlineHeld: Gauge;
   readonly holds: Counter<'reason'>;
   readonly closeCommands: Counter<'result'>;
+  readonly seenWhileOffline: Counter;
 }
 
 export function createSweeperMetrics(registry: Registry): SweeperMetrics {
@@ -85,6 +86,11 @@ export function createSweeperMetrics(registry: Registry): SweeperMetrics {
       name: 'opamp_sweeper_close_commands_total',
       help: 'Ends of the connections of timed-out agents, by result: sent (close command to the gateway), session_ended (plain-HTTP session), skipped, orphaned (no gateway received it: owner released), failed.',
       labelNames: ['result'],
+      registers,
+    }),
+    seenWhileOffline: new Counter({
+      name: 'opamp_sweeper_seen_while_offline_total',
+      help: 'Agents found offline (or in error) in Postgres yet still heartbeating on the connection taken offline (its close command or session end was lost): that connection is ended again.',
       registers,
     }),
   };

@@ -1,5 +1,6 @@
 import {
   type Db,
+  findSeenWhileOffline,
   findStaleOnline,
   type MarkedOffline,
   markError,
@@ -10,7 +11,13 @@ import {
 import { FencedError, type Lease } from '@opamp-fleet/leader';
 import type { LastSeenStore } from './last-seen-store.js';
 import type { SweeperMetrics } from './metrics.js';
-import { confirmExpired, detectionLagSeconds, HEARTBEAT_TIMEOUT, OFFLINE_TOO_LONG } from './state-machine.js';
+import {
+  confirmExpired,
+  detectionLagSeconds,
+  HEARTBEAT_TIMEOUT,
+  OFFLINE_TOO_LONG,
+  offlineCutoff,
+} from './state-machine.js';
 
 /** What one step works with: the leader's token and the tick's clock reading. */
 export interface StepContext {
@@ -109,6 +116,23 @@ export async function errorBatch(ctx: StepContext, cutoffMs: number): Promise<nu
   if (!result.guardHeld) throw new FencedError(ctx.lease.name, ctx.token);
   ctx.metrics.transitions.inc({ reason: OFFLINE_TOO_LONG }, result.agentIds.length);
   return result.agentIds.length;
+}
+
+/**
+ * Agents offline (or in error) in Postgres that are still heartbeating, seen within the offline
+ * timeout and more than `graceMs` after they were taken offline: the end of their connection was
+ * lost (a close command nobody received, a session end that failed). Returns their recorded
+ * connections, for the caller to end again; an agent that reconnected since is online and not
+ * found, and the closer leaves connections other than the recorded one alone.
+ */
+export async function findLostCloses(ctx: StepContext, graceMs: number): Promise<MarkedOffline[]> {
+  const found = await findSeenWhileOffline(ctx.db, {
+    seenAfterMs: offlineCutoff(ctx.nowMs, ctx.offlineTimeoutSeconds),
+    graceMs,
+    limit: ctx.batchSize,
+  });
+  ctx.metrics.seenWhileOffline.inc(found.length);
+  return found;
 }
 
 async function takeOffline(ctx: StepContext, candidates: OfflineCandidate[]): Promise<MarkedOffline[]> {

@@ -11,7 +11,15 @@ import { createLastSeenStore, type LastSeenStore } from './last-seen-store.js';
 import { createSweeperMetrics, type SweeperMetrics } from './metrics.js';
 import { PresenceWatch } from './presence-watch.js';
 import { errorCutoff, offlineCutoff } from './state-machine.js';
-import { errorBatch, expireBatch, reconcileAbsent, type StepContext } from './sweep-steps.js';
+import { errorBatch, expireBatch, findLostCloses, reconcileAbsent, type StepContext } from './sweep-steps.js';
+
+/**
+ * How long after an agent was taken offline its heartbeats may still arrive (the close command in
+ * flight, the last heartbeats being flushed) before its connection counts as not ended.
+ */
+export const LOST_CLOSE_GRACE_MS = 5000;
+/** How often the leader looks for agents offline in Postgres that still heartbeat (Redis clock, ms). */
+export const LOST_CLOSE_CHECK_INTERVAL_MS = 5000;
 
 /** The part of SweeperConfig the loop uses. */
 export interface SweeperOptions {
@@ -68,7 +76,8 @@ export interface TickReport {
  * end the tick): it reads the Redis identity (data-loss detection), renews or acquires the lease,
  * and as leader re-reads the fleet counts when due (`opamp_agents`), expires agents in batches,
  * reconciles agents missing from presence, and moves long-offline agents to error, until done or
- * the tick budget is spent. All decisions use `nowMs`, by default Redis's clock (the one last-seen
+ * the tick budget is spent; with a closer, it also ends again (every LOST_CLOSE_CHECK_INTERVAL_MS)
+ * the connections of agents still heartbeating although taken offline (a lost close command). All decisions use `nowMs`, by default Redis's clock (the one last-seen
  * scores are written on). Ticks must not overlap.
  * `start()` runs ticks every sweepIntervalMs (after each one finished); `stop()` stops them, waits
  * for the tick in flight and releases the lease; it is idempotent.
@@ -101,6 +110,8 @@ class LeaderElectedSweeper implements Sweeper {
   private started = false;
   private stopping: Promise<void> | null = null;
   private lastTickEnd: number;
+  /** Redis-clock time of the next look for lost closes. */
+  private nextLostCloseCheck = 0;
   private readonly logFailure: (what: string, stage: string, err: unknown) => void;
 
   constructor(
@@ -207,6 +218,11 @@ class LeaderElectedSweeper implements Sweeper {
         return n;
       });
       report.complete &&= errorsDone;
+      if (this.deps.closer !== undefined && now >= this.nextLostCloseCheck) {
+        stage = 'lost_closes';
+        this.nextLostCloseCheck = now + LOST_CLOSE_CHECK_INTERVAL_MS;
+        await this.closeSockets(await findLostCloses(ctx, LOST_CLOSE_GRACE_MS));
+      }
     } catch (err) {
       report.complete = false;
       if (err instanceof FencedError) {

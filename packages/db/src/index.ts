@@ -57,6 +57,7 @@ export {
 export {
   type ErrorOptions,
   type ErrorResult,
+  findSeenWhileOffline,
   findStaleOnline,
   type MarkedOffline,
   markError,
@@ -65,6 +66,7 @@ export {
   type OfflineResult,
   type OnlineAgent,
   readOnlineAgents,
+  type SeenWhileOfflineOptions,
   type StaleOnlineOptions,
   type SweeperWriteOptions,
 } from './repositories/sweeper-transitions.js';

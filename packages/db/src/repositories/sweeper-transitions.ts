@@ -120,6 +120,44 @@ export async function findStaleOnline(db: DbExecutor, options: StaleOnlineOption
   return rows.map(toOnlineAgent);
 }
 
+export interface SeenWhileOfflineOptions {
+  /** Only agents last seen after this time (ms): alive now, not merely seen once after going offline. */
+  seenAfterMs: number;
+  /** Only agents last seen more than this long (ms) after their status changed: what is still in flight is left alone. */
+  graceMs: number;
+  /** 1..100,000. */
+  limit: number;
+}
+
+/**
+ * Agents that are offline or in error in Postgres and yet were seen (last_seen_at, flushed from the
+ * presence set) after `seenAfterMs` and more than `graceMs` after their status changed: still
+ * heartbeating on the connection the sweeper took offline, whose end (close command, session end)
+ * was lost. Returns their recorded connection, in id order (read only; served by the index on
+ * (status, last_seen_at), which holds few recent entries for offline agents).
+ */
+export async function findSeenWhileOffline(
+  db: DbExecutor,
+  options: SeenWhileOfflineOptions,
+): Promise<MarkedOffline[]> {
+  checkFinite('seenAfterMs', options.seenAfterMs);
+  checkFinite('graceMs', options.graceMs);
+  const limit = checkInt('limit', options.limit, 1, 100_000);
+  const after = tsFromMs(sql`${options.seenAfterMs}::float8`);
+  const grace = sql`make_interval(secs => ${options.graceMs / 1000}::float8)`;
+  const rows = await db.execute<{
+    id: string;
+    connection_id: string | null;
+    transport: Transport | null;
+  }>(sql`
+    select a.id, a.current_connection_id as connection_id, a.transport from agents a
+    where a.status in ('offline', 'error') and a.last_seen_at > ${after}
+      and a.status_changed_at is not null and a.last_seen_at > a.status_changed_at + ${grace}
+    order by a.id
+    limit ${limit}`);
+  return rows.map((r) => ({ agentId: r.id, connectionId: r.connection_id, transport: r.transport }));
+}
+
 /**
  * Compare-and-set online -> offline of `candidates` in ONE statement (so it commits or not as a
  * whole). An agent changes only while it is online, its connection_epoch is the candidate's and its
