@@ -3,6 +3,11 @@ import type { Logger } from './logger.js';
 /**
  * Exit code 1 on an uncaught exception or unhandled rejection, logged at fatal first: a process in an
  * unknown state is restarted rather than left serving. Every process's main installs it once.
+ *
+ * Also, when the process was started with an IPC channel (testkit's `startProcess` gives every Node
+ * child one), the parent going away - even by SIGKILL, which it cannot relay - closes the channel,
+ * and the process then stops the way SIGTERM stops it (graceful). Without a channel (Kubernetes,
+ * systemd, a shell) nothing changes.
  */
 export function exitOnCrash(logger: Logger): void {
   process.on('uncaughtException', (err) => {
@@ -12,5 +17,16 @@ export function exitOnCrash(logger: Logger): void {
   process.on('unhandledRejection', (err) => {
     logger.fatal({ err }, 'unhandled rejection');
     process.exit(1);
+  });
+  stopWithParent(logger);
+}
+
+function stopWithParent(logger: Logger): void {
+  const channel = process.channel;
+  if (channel === undefined) return;
+  channel.unref(); // the channel alone never keeps the process running
+  process.once('disconnect', () => {
+    logger.warn('parent process gone (IPC channel closed): stopping');
+    process.kill(process.pid, 'SIGTERM');
   });
 }

@@ -77,11 +77,15 @@ export async function stopAllProcesses(timeoutMs = 2_000): Promise<void> {
  */
 export async function startProcess(opts: StartProcessOptions): Promise<RunningProcess> {
   const keep = opts.keepOutputChars ?? 64_000;
+  // A Node child gets an IPC channel: it closes when this process dies, however it dies, and the
+  // child's exitOnCrash (packages/telemetry) then stops it, so no child outlives its parent.
+  const isNode = opts.command === process.execPath;
   const child: ChildProcess = spawn(opts.command, opts.args ?? [], {
     cwd: opts.cwd,
     env: { ...process.env, ...opts.env },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: isNode ? ['ignore', 'pipe', 'pipe', 'ipc'] : ['ignore', 'pipe', 'pipe'],
   });
+  child.channel?.unref();
   let out = '';
   const collect = (chunk: Buffer) => {
     out += chunk.toString('utf8');
