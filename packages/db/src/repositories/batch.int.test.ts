@@ -1,23 +1,9 @@
-import { type PostgresFixture, postgresFixture } from '@opamp-fleet/testkit';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDb, type DbHandle } from '../client.js';
-import { migrate } from '../migrate.js';
-import { dumpTables } from '../testing/index.js';
+import { describe, expect, it } from 'vitest';
+import { dumpTables, useMigratedDatabase } from '../testing/index.js';
 import { createAndLockAgents } from './batch.js';
 import { flushLastSeen } from './last-seen.js';
 
-let fx: PostgresFixture;
-let h: DbHandle;
-
-beforeAll(async () => {
-  fx = await postgresFixture();
-  await migrate(fx.url);
-  h = createDb(fx.url, { max: 3 });
-});
-afterAll(async () => {
-  await h?.close();
-  await fx?.stop();
-});
+const h = useMigratedDatabase({ max: 3, truncateEach: false });
 
 describe('createAndLockAgents', () => {
   it('creates missing agents offline and locks existing ones without writing them', async () => {

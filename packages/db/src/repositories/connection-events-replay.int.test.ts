@@ -1,9 +1,6 @@
-import { type PostgresFixture, postgresFixture } from '@opamp-fleet/testkit';
 import { sql } from 'drizzle-orm';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createDb, type DbHandle } from '../client.js';
+import { describe, expect, it } from 'vitest';
 import type { ConnectionEvent } from '../events.js';
-import { migrate } from '../migrate.js';
 import {
   dumpTables,
   opened,
@@ -12,25 +9,12 @@ import {
   seededRandom,
   shuffle,
   truncateTables,
+  useMigratedDatabase,
 } from '../testing/index.js';
 import { applyConnectionEvents, compareConnectionEvents } from './connection-events.js';
 import { flushLastSeen } from './last-seen.js';
 
-let fx: PostgresFixture;
-let h: DbHandle;
-
-beforeAll(async () => {
-  fx = await postgresFixture();
-  await migrate(fx.url);
-  h = createDb(fx.url, { max: 8 });
-});
-afterAll(async () => {
-  await h?.close();
-  await fx?.stop();
-});
-beforeEach(async () => {
-  await truncateTables(h.db);
-});
+const h = useMigratedDatabase({ max: 8 });
 
 const SEEDS = [1, 2, 3, 4, 5, 6, 7, 8];
 

@@ -1,29 +1,12 @@
-import { type PostgresFixture, postgresFixture } from '@opamp-fleet/testkit';
 import { sql } from 'drizzle-orm';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createDb, type DbHandle } from '../client.js';
+import { describe, expect, it } from 'vitest';
 import type { ConnectionEvent } from '../events.js';
-import { migrate } from '../migrate.js';
-import { closed, dumpTables, opened, truncateTables } from '../testing/index.js';
+import { closed, dumpTables, opened, truncateTables, useMigratedDatabase } from '../testing/index.js';
 import { applyConnectionEvents } from './connection-events.js';
 import { getAgent, listHistory, listTransitions } from './reads.js';
 import { markError, markOffline } from './sweeper-transitions.js';
 
-let fx: PostgresFixture;
-let h: DbHandle;
-
-beforeAll(async () => {
-  fx = await postgresFixture();
-  await migrate(fx.url);
-  h = createDb(fx.url, { max: 8 });
-});
-afterAll(async () => {
-  await h?.close();
-  await fx?.stop();
-});
-beforeEach(async () => {
-  await truncateTables(h.db);
-});
+const h = useMigratedDatabase({ max: 8 });
 
 const T0 = Date.UTC(2026, 0, 1);
 const iso = (ms: number) => new Date(ms);

@@ -1,28 +1,11 @@
-import { type PostgresFixture, postgresFixture } from '@opamp-fleet/testkit';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createDb, type DbHandle } from '../client.js';
+import { describe, expect, it } from 'vitest';
 import { InvalidBatchError } from '../errors.js';
-import { migrate } from '../migrate.js';
-import { dumpTables, opened, truncateTables } from '../testing/index.js';
+import { dumpTables, opened, useMigratedDatabase } from '../testing/index.js';
 import { applyConnectionEvents } from './connection-events.js';
 import { flushLastSeen } from './last-seen.js';
 import { getAgent } from './reads.js';
 
-let fx: PostgresFixture;
-let h: DbHandle;
-
-beforeAll(async () => {
-  fx = await postgresFixture();
-  await migrate(fx.url);
-  h = createDb(fx.url, { max: 2 });
-});
-afterAll(async () => {
-  await h?.close();
-  await fx?.stop();
-});
-beforeEach(async () => {
-  await truncateTables(h.db);
-});
+const h = useMigratedDatabase({ max: 2 });
 
 const T0 = Date.UTC(2026, 0, 1);
 

@@ -1,29 +1,19 @@
-import { type PostgresFixture, postgresFixture } from '@opamp-fleet/testkit';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createDb, type DbHandle } from '../client.js';
+import { describe, expect, it } from 'vitest';
 import { InvalidBatchError } from '../errors.js';
 import type { AgentStateChanged } from '../events.js';
-import { migrate } from '../migrate.js';
-import { dumpTables, opened, seededRandom, shuffle, truncateTables } from '../testing/index.js';
+import {
+  dumpTables,
+  opened,
+  seededRandom,
+  shuffle,
+  truncateTables,
+  useMigratedDatabase,
+} from '../testing/index.js';
 import { applyConnectionEvents } from './connection-events.js';
 import { getAgent } from './reads.js';
 import { applyStateEvents } from './state-events.js';
 
-let fx: PostgresFixture;
-let h: DbHandle;
-
-beforeAll(async () => {
-  fx = await postgresFixture();
-  await migrate(fx.url);
-  h = createDb(fx.url, { max: 2 });
-});
-afterAll(async () => {
-  await h?.close();
-  await fx?.stop();
-});
-beforeEach(async () => {
-  await truncateTables(h.db);
-});
+const h = useMigratedDatabase({ max: 2 });
 
 const state = (
   connectionEpoch: number,

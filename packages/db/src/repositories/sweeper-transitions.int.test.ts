@@ -1,31 +1,14 @@
-import { type PostgresFixture, postgresFixture } from '@opamp-fleet/testkit';
 import { sql } from 'drizzle-orm';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createDb, type DbHandle } from '../client.js';
+import { describe, expect, it } from 'vitest';
 import { InvalidBatchError } from '../errors.js';
-import { migrate } from '../migrate.js';
-import { closed, dumpTables, opened, truncateTables } from '../testing/index.js';
+import { closed, dumpTables, opened, useMigratedDatabase } from '../testing/index.js';
 import { applyConnectionEvents } from './connection-events.js';
 import { flushLastSeen } from './last-seen.js';
 import { getAgent, listHistory, listTransitions } from './reads.js';
 import { readPresenceBaseline, writePresenceBaseline } from './sweeper-state.js';
 import { findStaleOnline, markError, markOffline, readOnlineAgents } from './sweeper-transitions.js';
 
-let fx: PostgresFixture;
-let h: DbHandle;
-
-beforeAll(async () => {
-  fx = await postgresFixture();
-  await migrate(fx.url);
-  h = createDb(fx.url, { max: 2 });
-});
-afterAll(async () => {
-  await h?.close();
-  await fx?.stop();
-});
-beforeEach(async () => {
-  await truncateTables(h.db);
-});
+const h = useMigratedDatabase({ max: 2 });
 
 const T0 = Date.UTC(2026, 0, 1);
 const OPEN_AT = T0 + 60_000; // opened('c1', 1) default time

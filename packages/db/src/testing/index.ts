@@ -1,3 +1,4 @@
+export { type MigratedDatabaseOptions, useMigratedDatabase } from './database.js';
 export { type DumpOptions, dumpTables, type TableDump, truncateTables } from './dump.js';
 export {
   closed,
