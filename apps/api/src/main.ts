@@ -6,7 +6,7 @@
 import { loadApiConfig, loadConfigOrExit } from '@opamp-fleet/config';
 import { createDb } from '@opamp-fleet/db';
 import { createPresenceRedis } from '@opamp-fleet/presence';
-import { createLogger, createMetricsRegistry, exitOnCrash } from '@opamp-fleet/telemetry';
+import { createLogger, createMetricsRegistry, exitOnCrash, stopOnSignals } from '@opamp-fleet/telemetry';
 import { createApi } from './api.js';
 
 const config = loadConfigOrExit(loadApiConfig);
@@ -17,6 +17,8 @@ const redis = createPresenceRedis({
   url: config.redisUrl,
   connectionName: `opamp-api:${process.pid}`,
   commandTimeoutMs: config.redisCommandTimeoutMs,
+  // the reads of a request (and of concurrent requests) issued in one tick go out in one write
+  redisOptions: { enableAutoPipelining: true },
   onError: (err) => {
     if (Date.now() - lastRedisError < 10_000) return;
     lastRedisError = Date.now();
@@ -38,16 +40,8 @@ try {
   process.exit(3);
 }
 
-let stopping = false;
-async function shutdown(signal: string): Promise<void> {
-  if (stopping) return;
-  stopping = true;
-  logger.info({ signal }, 'shutting down');
+stopOnSignals(logger, async () => {
   await api.close();
   await database.close().catch((err: unknown) => logger.warn({ err }, 'closing Postgres failed'));
   await redis.quit().catch(() => redis.disconnect());
-  logger.info('stopped');
-  process.exit(0);
-}
-process.on('SIGTERM', () => void shutdown('SIGTERM'));
-process.on('SIGINT', () => void shutdown('SIGINT'));
+});

@@ -6,7 +6,13 @@
 import { loadConfigOrExit, loadGatewayConfig } from '@opamp-fleet/config';
 import { createPresenceRedis } from '@opamp-fleet/presence';
 import { createQueueRedis } from '@opamp-fleet/queue';
-import { createLogger, createMetricsRegistry, exitOnCrash, throttle } from '@opamp-fleet/telemetry';
+import {
+  createLogger,
+  createMetricsRegistry,
+  exitOnCrash,
+  stopOnSignals,
+  throttle,
+} from '@opamp-fleet/telemetry';
 import { createGateway } from './gateway.js';
 
 const config = loadConfigOrExit(loadGatewayConfig);
@@ -48,18 +54,10 @@ try {
   process.exit(3);
 }
 
-let stopping = false;
-async function shutdown(signal: string): Promise<void> {
-  if (stopping) return;
-  stopping = true;
-  logger.info({ signal }, 'shutting down');
+stopOnSignals(logger, async () => {
   await gateway.close();
   await Promise.all([
     redis.quit().catch(() => redis.disconnect()),
     queueRedis.quit().catch(() => queueRedis.disconnect()),
   ]);
-  logger.info('stopped');
-  process.exit(0);
-}
-process.on('SIGTERM', () => void shutdown('SIGTERM'));
-process.on('SIGINT', () => void shutdown('SIGINT'));
+});

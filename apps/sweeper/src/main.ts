@@ -17,6 +17,7 @@ import {
   exitOnCrash,
   type OpsServer,
   startOpsServer,
+  stopOnSignals,
 } from '@opamp-fleet/telemetry';
 import { createRegistryCloser } from './connection-closer.js';
 import { withSessionTimeouts } from './db-url.js';
@@ -55,14 +56,13 @@ const closer = createRegistryCloser({
 exitOnCrash(logger);
 
 const sweeper = createSweeper(config, { redis, db: database.db, registry, logger, closer });
-let stopping = false;
 let ops: OpsServer;
 try {
   ops = await startOpsServer({
     host: config.metricsHost,
     port: config.metricsPort,
     registry,
-    isReady: () => !stopping,
+    isReady: () => !stopping(),
     isHealthy: () => sweeper.healthy,
   });
 } catch (err) {
@@ -72,17 +72,10 @@ try {
 sweeper.start();
 logger.info({ sweeperId: config.sweeperId, metricsPort: ops.port }, 'sweeper started');
 
-async function shutdown(signal: string): Promise<void> {
-  if (stopping) return;
-  stopping = true;
-  logger.info({ signal }, 'shutting down');
+const stopping = stopOnSignals(logger, async () => {
   await sweeper.stop();
   await ops.close();
   await bus.close().catch(() => undefined);
   await database.close().catch((err: unknown) => logger.warn({ err }, 'closing Postgres failed'));
   await redis.quit().catch(() => redis.disconnect());
-  logger.info('stopped');
-  process.exit(0);
-}
-process.on('SIGTERM', () => void shutdown('SIGTERM'));
-process.on('SIGINT', () => void shutdown('SIGINT'));
+});

@@ -7,7 +7,13 @@ import { loadConfigOrExit, loadWorkerConfig } from '@opamp-fleet/config';
 import { createDb } from '@opamp-fleet/db';
 import { createPresenceRedis } from '@opamp-fleet/presence';
 import { createQueueRedis } from '@opamp-fleet/queue';
-import { createLogger, createMetricsRegistry, exitOnCrash, throttle } from '@opamp-fleet/telemetry';
+import {
+  createLogger,
+  createMetricsRegistry,
+  exitOnCrash,
+  stopOnSignals,
+  throttle,
+} from '@opamp-fleet/telemetry';
 import { createWorker } from './worker.js';
 
 const config = loadConfigOrExit(loadWorkerConfig);
@@ -42,19 +48,11 @@ try {
   process.exit(3);
 }
 
-let stopping = false;
-async function shutdown(signal: string): Promise<void> {
-  if (stopping) return;
-  stopping = true;
-  logger.info({ signal }, 'shutting down');
+stopOnSignals(logger, async () => {
   await worker.close();
   await database.close().catch((err: unknown) => logger.warn({ err }, 'closing Postgres failed'));
   await Promise.all([
     queueRedis.quit().catch(() => queueRedis.disconnect()),
     redis.quit().catch(() => redis.disconnect()),
   ]);
-  logger.info('stopped');
-  process.exit(0);
-}
-process.on('SIGTERM', () => void shutdown('SIGTERM'));
-process.on('SIGINT', () => void shutdown('SIGINT'));
+});

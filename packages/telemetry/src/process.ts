@@ -30,3 +30,28 @@ function stopWithParent(logger: Logger): void {
     process.kill(process.pid, 'SIGTERM');
   });
 }
+
+/**
+ * Installs the SIGTERM / SIGINT handlers of a process's main: the first signal logs, runs `stop`
+ * (which closes what the process holds, in order) and exits 0 - or 1 when `stop` failed; later
+ * signals are ignored while it runs. Returns whether shutdown has begun (for readiness checks).
+ */
+export function stopOnSignals(logger: Logger, stop: () => Promise<void>): () => boolean {
+  let stopping = false;
+  const shutdown = async (signal: NodeJS.Signals): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    try {
+      await stop();
+    } catch (err) {
+      logger.error({ err }, 'shutdown failed');
+      process.exit(1);
+    }
+    logger.info('stopped');
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+  return () => stopping;
+}
