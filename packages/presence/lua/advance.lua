@@ -25,19 +25,7 @@
 --           session connection id or nil, session epoch or nil, 1 when this call opened the session,
 --           ended session connection id or nil, ended session epoch or nil }.
 
--- BEGIN next_epoch (identical in claim.lua, reannounce.lua and advance.lua)
--- Next connection epoch: strictly increasing while the counter lives. A missing counter (first use,
--- or lost with Redis data) starts at the Redis clock in microseconds, so epochs issued after a data
--- loss stay above those issued before it (unless the Redis clock went back, or more than one epoch
--- per microsecond was issued on average since the counter started).
-local function next_epoch(key)
-  if redis.call('EXISTS', key) == 0 then
-    local t = redis.call('TIME')
-    redis.call('SET', key, t[1] .. string.format('%06d', tonumber(t[2])))
-  end
-  return redis.call('INCR', key)
-end
--- END next_epoch
+-- #include next_epoch
 
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)

@@ -11,19 +11,7 @@
 -- never backwards) in the same step, so it is in Redis before the connection's opening can be
 -- emitted, let alone reach Postgres: the sweeper never sees the new connection with an older one.
 
--- BEGIN next_epoch (identical in claim.lua, reannounce.lua and advance.lua)
--- Next connection epoch: strictly increasing while the counter lives. A missing counter (first use,
--- or lost with Redis data) starts at the Redis clock in microseconds, so epochs issued after a data
--- loss stay above those issued before it (unless the Redis clock went back, or more than one epoch
--- per microsecond was issued on average since the counter started).
-local function next_epoch(key)
-  if redis.call('EXISTS', key) == 0 then
-    local t = redis.call('TIME')
-    redis.call('SET', key, t[1] .. string.format('%06d', tonumber(t[2])))
-  end
-  return redis.call('INCR', key)
-end
--- END next_epoch
+-- #include next_epoch
 
 local prev = redis.call('HGET', KEYS[1], ARGV[1])
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])

@@ -16,7 +16,8 @@ export type ScriptName =
 type Arg = string | Buffer | number;
 
 /**
- * A Lua script read once from `lua/<name>.lua` (next to src/ and dist/ alike) and run with EVALSHA.
+ * A Lua script read once from `lua/<name>.lua` (next to src/ and dist/ alike, includes resolved, see
+ * {@link luaSource}) and run with EVALSHA.
  * On NOSCRIPT (a restarted or flushed Redis, or a new replica) it falls back to EVAL, which also
  * caches the script on the server again.
  */
@@ -28,11 +29,22 @@ export interface LuaScript {
 
 const cache = new Map<ScriptName, LuaScript>();
 
+const INCLUDE = /^-- #include ([\w-]+)$/gm;
+
+/**
+ * The text of `lua/<name>.lua` with every `-- #include <lib>` line replaced by `lua/lib/<lib>.lua`
+ * (Redis scripts cannot load each other: shared functions are pasted in when a script is read).
+ */
+export function luaSource(name: ScriptName): string {
+  const read = (path: string) => readFileSync(new URL(`../lua/${path}.lua`, import.meta.url), 'utf8');
+  return read(name).replace(INCLUDE, (_line, lib: string) => read(`lib/${lib}`).trimEnd());
+}
+
 /** Returns the script `name`, reading its file on first use only. */
 export function luaScript(name: ScriptName): LuaScript {
   let script = cache.get(name);
   if (script === undefined) {
-    const source = readFileSync(new URL(`../lua/${name}.lua`, import.meta.url), 'utf8');
+    const source = luaSource(name);
     const sha1 = createHash('sha1').update(source).digest('hex');
     script = {
       name,

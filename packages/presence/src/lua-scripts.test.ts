@@ -1,17 +1,17 @@
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { toEpoch } from './connection-registry.js';
 import { PresenceDataError } from './errors.js';
-
-const source = (name: string) => readFileSync(new URL(`../lua/${name}.lua`, import.meta.url), 'utf8');
-const nextEpoch = (text: string) => /-- BEGIN next_epoch[\s\S]*-- END next_epoch/.exec(text)?.[0];
+import { luaSource } from './lua-script.js';
 
 describe('Lua scripts', () => {
-  it('share one definition of next_epoch', () => {
-    const claim = nextEpoch(source('claim'));
-    expect(claim).toContain('INCR');
-    expect(nextEpoch(source('reannounce'))).toBe(claim);
-    expect(nextEpoch(source('advance'))).toBe(claim);
+  it('get the shared next_epoch pasted in where they include it, once', () => {
+    for (const name of ['claim', 'reannounce', 'advance'] as const) {
+      const text = luaSource(name);
+      expect(text).not.toContain('#include');
+      expect(text.match(/local function next_epoch\(key\)/g)).toHaveLength(1);
+      expect(text).toContain("redis.call('INCR', key)");
+    }
+    expect(luaSource('touch')).not.toContain('next_epoch');
   });
 });
 
