@@ -1,17 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { API_ENV, describeApiConfig, loadApiConfig } from './api.js';
-import { ConfigError } from './errors.js';
 import { renderVariablesTable } from './markdown.js';
+import { issuesOf as configIssues } from './testing/issues.js';
 
-function issuesOf(env: Record<string, string | undefined>) {
-  try {
-    loadApiConfig(env);
-  } catch (err) {
-    expect(err).toBeInstanceOf(ConfigError);
-    return (err as ConfigError).issues;
-  }
-  throw new Error('expected a ConfigError');
-}
+const issuesOf = (env: Record<string, string | undefined>) => configIssues(() => loadApiConfig(env));
 
 describe('loadApiConfig', () => {
   it('applies the documented defaults to an empty environment', () => {

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError } from './errors.js';
 import { describeGatewayConfig, GATEWAY_ENV, loadGatewayConfig, type ProcessFacts } from './gateway.js';
 import { renderVariablesTable } from './markdown.js';
 import { connectionCapForFileLimit, parseOpenFileSoftLimit } from './open-file-limit.js';
+import { issuesOf as configIssues } from './testing/issues.js';
 
 const facts: ProcessFacts = { hostname: 'gw-host', pid: 42, openFileLimit: 20_000 };
 
@@ -10,15 +10,8 @@ function load(env: Record<string, string | undefined>, f: ProcessFacts = facts) 
   return loadGatewayConfig(env, f);
 }
 
-function issuesOf(env: Record<string, string | undefined>, f: ProcessFacts = facts) {
-  try {
-    load(env, f);
-  } catch (err) {
-    expect(err).toBeInstanceOf(ConfigError);
-    return (err as ConfigError).issues;
-  }
-  throw new Error('expected a ConfigError');
-}
+const issuesOf = (env: Record<string, string | undefined>, f: ProcessFacts = facts) =>
+  configIssues(() => load(env, f));
 
 describe('loadGatewayConfig', () => {
   it('applies the documented defaults to an empty environment', () => {

@@ -1,20 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError } from './errors.js';
 import { renderVariablesTable } from './markdown.js';
 import { describeSweeperConfig, loadSweeperConfig, SWEEPER_ENV } from './sweeper.js';
+import { issuesOf as configIssues } from './testing/issues.js';
 
 const facts = { hostname: 'sw-host', pid: 9 };
 const load = (env: Record<string, string | undefined>) => loadSweeperConfig(env, facts);
 
-function issuesOf(env: Record<string, string | undefined>) {
-  try {
-    load(env);
-  } catch (err) {
-    expect(err).toBeInstanceOf(ConfigError);
-    return (err as ConfigError).issues;
-  }
-  throw new Error('expected a ConfigError');
-}
+const issuesOf = (env: Record<string, string | undefined>) => configIssues(() => load(env));
 
 describe('loadSweeperConfig', () => {
   it('applies the documented defaults to an empty environment', () => {

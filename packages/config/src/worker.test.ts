@@ -1,20 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError } from './errors.js';
 import { renderVariablesTable } from './markdown.js';
+import { issuesOf as configIssues } from './testing/issues.js';
 import { describeWorkerConfig, loadWorkerConfig, WORKER_ENV } from './worker.js';
 
 const facts = { hostname: 'wk-host', pid: 7 };
 const load = (env: Record<string, string | undefined>) => loadWorkerConfig(env, facts);
 
-function issuesOf(env: Record<string, string | undefined>) {
-  try {
-    load(env);
-  } catch (err) {
-    expect(err).toBeInstanceOf(ConfigError);
-    return (err as ConfigError).issues;
-  }
-  throw new Error('expected a ConfigError');
-}
+const issuesOf = (env: Record<string, string | undefined>) => configIssues(() => load(env));
 
 describe('loadWorkerConfig', () => {
   it('applies the documented defaults to an empty environment', () => {
