@@ -22,35 +22,48 @@ afterAll(async () => {
 });
 
 describe('pnpm bench api-latency', () => {
-  it('loads the API and the raw reads of a 500-agent fleet, reports, and cleans up', async () => {
+  it('loads the API and the raw reads of a 500-agent fleet at each concurrency, reports CPU, and cleans up', async () => {
     const args = ['api-latency', '--agents', '500', '--duration', '2', '--concurrency', '4', '--out', outDir];
     const { stdout } = await run(process.execPath, [CLI, ...args], { timeout: 100_000 });
     const files = await readdir(outDir);
     const json = files.find((f) => f.endsWith('.json'));
-    const md = files.find((f) => f.endsWith('.md'));
+    const mdFile = files.find((f) => f.endsWith('.md'));
     expect(json).toMatch(/^api-latency-\d{8}T\d{6}Z-500a\.json$/);
     const report = JSON.parse(await readFile(join(outDir, json!), 'utf8')) as ApiLatencyReport;
-    expect(stdout).toBe(await readFile(join(outDir, md!), 'utf8'));
+    expect(stdout).toBe(await readFile(join(outDir, mdFile!), 'utf8'));
 
     expect(report).toMatchObject({
-      schema: 'opamp-fleet/bench-api-latency@1',
+      schema: 'opamp-fleet/bench-api-latency@2',
       scenario: 'api-latency',
       complete: true,
       command: `pnpm bench ${args.join(' ')}`,
       fleet: { agents: 500, online: 300, offline: 200 },
-      settings: { concurrency: 4, durationSeconds: 2 },
+      settings: { concurrency: 4, concurrencyLevels: '1,4', durationSeconds: 2, secondsPerLevel: 1 },
     });
+    expect(typeof report.loadAverageAtEnd).toBe('number');
     expect(report.endpoints).toHaveLength(2);
     for (const e of report.endpoints) {
-      for (const side of [e.api, e.raw]) {
-        expect(side.requests).toBeGreaterThan(0);
-        expect(side.errors).toBe(0);
+      expect(e.levels.map((l) => l.concurrency)).toEqual([1, 4]);
+      // the top level repeats the requested concurrency
+      expect(e.api).toEqual(e.levels[1]!.api);
+      for (const level of e.levels) {
+        for (const side of [level.api, level.raw]) {
+          expect(side.requests).toBeGreaterThan(0);
+          expect(side.errors).toBe(0);
+          expect(side.latencyMs.count).toBe(side.requests);
+          // the API process and the database's backends were found and read
+          expect(side.cpu.apiCores).not.toBeNull();
+          expect(side.cpu.postgresCores).not.toBeNull();
+        }
+        expect(level.api.cpu.apiMsPerRequest).toBeGreaterThan(0);
+        for (const [path, n] of numbersIn({ api: level.api, raw: level.raw, p99OverRaw: level.p99OverRaw })) {
+          expect(Number.isFinite(n), `${e.endpoint} at ${level.concurrency}${path} = ${n}`).toBe(true);
+        }
+        expect(typeof level.target.met).toBe('boolean');
       }
-      for (const [path, n] of numbersIn({ api: e.api, raw: e.raw, p99OverRaw: e.p99OverRaw })) {
-        expect(Number.isFinite(n), `${e.endpoint}${path} = ${n}`).toBe(true);
-      }
-      expect(typeof e.target.met).toBe('boolean');
     }
+    const md = await readFile(join(outDir, mdFile!), 'utf8');
+    for (const c of [1, 4]) expect(md).toContain(`at concurrency ${c}: API p99 / raw p99`);
     expect(report.servers.database).toMatch(/^bench_[0-9a-f]{12}$/);
     expect(await leftovers(report.servers.database, report.servers.redisKeyPrefix)).toEqual({
       databases: 0,

@@ -100,7 +100,7 @@ describe('parseBenchArgs', () => {
 
   it.each([
     [[], /missing scenario/],
-    [['soak'], /scenario must be one of connect/],
+    [['soak'], /scenario must be one of ws-vs-baseline, connect/],
     [['connect', 'extra'], /unexpected argument "extra"/],
     [['connect', '--agents', '10k'], /--agents must be a positive integer, got "10k"/],
     [['connect', '--agents', '0'], /--agents must be within 1\.\./],

@@ -4,7 +4,8 @@ import { ArgsError } from './args-error.js';
 
 export { ArgsError } from './args-error.js';
 
-export const SCENARIOS = ['connect', 'heartbeat-throughput'] as const;
+/** Scenarios parsed here; `connect` is the older name of `ws-vs-baseline`. */
+export const SCENARIOS = ['ws-vs-baseline', 'connect', 'heartbeat-throughput'] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
 export const TARGET_KINDS = ['gateway', 'baseline'] as const;
@@ -50,23 +51,20 @@ export interface BenchOptions {
 
 /** Defaults that differ between scenarios. */
 const SCENARIO_DEFAULTS: Record<ScenarioName, { agents: number; gateways: number; duration: number }> = {
+  'ws-vs-baseline': { agents: 10_000, gateways: 1, duration: 15 },
   connect: { agents: 10_000, gateways: 1, duration: 15 },
   'heartbeat-throughput': { agents: 20_000, gateways: 2, duration: 30 },
 };
 
 /** Options that only one scenario reads; giving them to another is a usage error. */
-const SCENARIO_ONLY: Record<ScenarioName, readonly string[]> = {
-  connect: ['rounds', 'target', 'token', 'only'],
+const CONNECT_ONLY = ['rounds', 'target', 'token', 'only'] as const;
+const SCENARIO_ONLY: Record<'connect' | 'heartbeat-throughput', readonly string[]> = {
+  connect: CONNECT_ONLY,
   'heartbeat-throughput': ['heartbeat', 'workers', 'warmup', 'baseline-duration'],
 };
 
-export const USAGE = `usage: pnpm bench <scenario> [options]
-
-scenarios:
-  connect                     connect N agents to a gateway, heartbeat, then the same against a raw uWS echo baseline
-  heartbeat-throughput        N agents heartbeating through gateways -> Redis -> workers -> Postgres, then a raw Postgres baseline
-
-common options:
+/** The options every scenario parsed here accepts. */
+export const COMMON_USAGE = `common options:
   --agents N                  simulated agents (default 10000; heartbeat-throughput 20000)
   --gateways G                gateway (and baseline) processes sharing one port (default 1; heartbeat-throughput 2)
   --duration S                seconds of the measured heartbeat phase (default 15; heartbeat-throughput 30)
@@ -75,19 +73,33 @@ common options:
   --agents-per-address N      agents per loopback source address 127.0.0.2, .3, ... (default 5000)
   --agents-per-generator N    agents per load-generator process before sharding (default ${MAX_CONNECTIONS_PER_PROCESS})
   --json                      print the JSON result instead of the Markdown summary
-  -h, --help                  show this help
+  -h, --help                  show this help`;
 
-connect:
+/** The options of ws-vs-baseline (and connect). */
+export const CONNECT_USAGE = `ws-vs-baseline (connect):
   --rounds R                  heartbeats per agent during the phase (default 3)
   --target URL                load a running gateway (ws://host:port/v1/opamp) instead of starting one
   --token T                   bearer token for --target
-  --only gateway|baseline     run only one of the two measurements
+  --only gateway|baseline     run only one of the two measurements`;
 
-heartbeat-throughput:
+/** The options of heartbeat-throughput. */
+export const HEARTBEAT_USAGE = `heartbeat-throughput:
   --heartbeat S               heartbeat interval of every agent in whole seconds, ±10% jitter (default 1)
   --workers W                 worker processes (default 1)
   --warmup S                  least seconds of heartbeats before the steady phase (default 5)
   --baseline-duration S       seconds of each raw Postgres update baseline (default 10)`;
+
+export const USAGE = `usage: pnpm bench <scenario> [options]
+
+scenarios:
+  ws-vs-baseline              connect N agents to a gateway, heartbeat, then the same against a raw uWS echo baseline (alias: connect)
+  heartbeat-throughput        N agents heartbeating through gateways -> Redis -> workers -> Postgres, then a raw Postgres baseline
+
+${COMMON_USAGE}
+
+${CONNECT_USAGE}
+
+${HEARTBEAT_USAGE}`;
 
 const OPTIONS = {
   agents: { type: 'string' },
@@ -112,8 +124,9 @@ const OPTIONS = {
 type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>['values'];
 
 function checkScenarioOptions(scenario: ScenarioName, values: Values): void {
+  const family = scenario === 'ws-vs-baseline' ? 'connect' : scenario;
   for (const [owner, names] of Object.entries(SCENARIO_ONLY)) {
-    if (owner === scenario) continue;
+    if (owner === family) continue;
     const given = names.find((name) => values[name as keyof Values] !== undefined);
     if (given !== undefined) throw new ArgsError(`--${given} only applies to the ${owner} scenario`);
   }
@@ -133,7 +146,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
   if (extra.length > 0) throw new ArgsError(`unexpected argument "${extra[0]}"`);
   if (scenarioArg === undefined && !help)
     throw new ArgsError(`missing scenario (one of ${SCENARIOS.join(', ')})`);
-  const scenario = oneOf('scenario', scenarioArg, SCENARIOS) ?? 'connect';
+  const scenario = oneOf('scenario', scenarioArg, SCENARIOS) ?? 'ws-vs-baseline';
   checkScenarioOptions(scenario, values);
   const defaults = SCENARIO_DEFAULTS[scenario];
 

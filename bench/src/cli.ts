@@ -1,21 +1,18 @@
 /**
- * The bench CLI: `pnpm bench <scenario> [options]` (see USAGE in args.ts). Prints progress on stderr,
- * the summary on stdout, and writes `<scenario>-<date>-<agents>a.{json,md}` to the results directory.
+ * The bench CLI: `pnpm bench <scenario> [options]`, dispatched through the scenario registry
+ * (scenarios/index.ts). Prints progress on stderr, the summary on stdout, and writes
+ * `<scenario>-<date>-<agents>a.{json,md}` plus one `.<chart>.svg` per chart to the results directory.
  * Exit codes: 0 complete run, 2 incomplete run (report still written), 1 failure, 64 usage error.
  */
-import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ProcessStartError, stopAllProcesses } from '@opamp-fleet/testkit';
-import { ArgsError, type BenchOptions, commandLine, parseBenchArgs, USAGE } from './args.js';
+import { ArgsError, commandLine } from './args.js';
 import { GeneratorLimitError } from './load/create-generator.js';
-import { formatHeartbeatMarkdown } from './report/heartbeat-markdown.js';
-import { formatConnectMarkdown } from './report/markdown.js';
-import { resultBaseName, writeResult } from './report/write.js';
+import { resultBaseName, withChartLinks, writeResult } from './report/write.js';
 import { Cleanup } from './scenarios/cleanup.js';
-import { runConnectScenario } from './scenarios/connect.js';
-import { EXTRA_USAGE, isExtraScenario } from './scenarios/extra-args.js';
-import { runExtraCli } from './scenarios/extra-cli.js';
-import { runHeartbeatThroughputScenario } from './scenarios/heartbeat-throughput.js';
+import { findScenario, registryUsage, SCENARIO_REGISTRY } from './scenarios/index.js';
+import type { ScenarioOutput } from './scenarios/registry.js';
+import { runSummary, SUMMARY_USAGE } from './summary/run.js';
 import { TargetStartError } from './targets/server-target.js';
 
 const DEFAULT_RESULTS_DIR = fileURLToPath(new URL('../results/', import.meta.url));
@@ -25,64 +22,73 @@ const DEFAULT_ADMIN_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/postgres'
 /** Cleanup of the running scenario (servers, Redis keys, database), also run on SIGINT/SIGTERM. */
 const cleanup = new Cleanup();
 
-/** Runs the chosen scenario; returns its report, its Markdown and whether the run was complete. */
-async function runScenario(
-  options: BenchOptions,
-  argv: readonly string[],
-): Promise<{ report: { scenario: string; startedAt: string; complete: boolean }; markdown: string }> {
-  const common = {
-    command: commandLine(argv),
-    redisUrl: process.env.REDIS_URL || DEFAULT_REDIS_URL,
-    progress: (line: string) => process.stderr.write(`${line}\n`),
-    now: () => new Date(),
-  };
-  if (options.scenario === 'heartbeat-throughput') {
-    const report = await runHeartbeatThroughputScenario(options, {
-      ...common,
-      adminDatabaseUrl: process.env.DATABASE_URL || DEFAULT_ADMIN_DATABASE_URL,
-      cleanup,
-    });
-    return { report, markdown: formatHeartbeatMarkdown(report) };
-  }
-  const report = await runConnectScenario(options, common);
-  return { report, markdown: formatConnectMarkdown(report) };
+const HELP = `usage: pnpm bench <scenario> [options]   (pnpm bench <scenario> --help: its options)
+       pnpm bench summary [--results DIR]
+
+${registryUsage()}
+
+${SUMMARY_USAGE}`;
+
+/** Writes a scenario's result files (JSON, Markdown linking its charts, SVGs), prints its summary; returns the exit code. */
+async function finish(output: ScenarioOutput): Promise<number> {
+  const { report } = output;
+  const outDir = output.outDir ?? DEFAULT_RESULTS_DIR;
+  const base = resultBaseName(report.scenario, new Date(report.startedAt), output.agents);
+  const markdown = withChartLinks(output.markdown, base, output.charts);
+  const paths = await writeResult(outDir, base, report, markdown, output.charts);
+  process.stdout.write(output.json ? `${JSON.stringify(report, null, 2)}\n` : markdown);
+  process.stderr.write(`results: ${[paths.json, paths.markdown, ...paths.charts].join('\n         ')}\n`);
+  return report.complete ? 0 : 2;
 }
 
 async function main(argv: readonly string[]): Promise<number> {
-  if (argv.some(isExtraScenario) && !argv.includes('--help') && !argv.includes('-h')) {
-    return runExtraCli(argv, {
+  const name = argv.find((arg) => !arg.startsWith('-'));
+  const scenario = findScenario(name);
+  const help = argv.includes('--help') || argv.includes('-h');
+  if (name === 'summary' && !help) {
+    try {
+      const { text, path } = await runSummary(argv, DEFAULT_RESULTS_DIR);
+      process.stdout.write(text);
+      process.stderr.write(`results table: ${path}\n`);
+      return 0;
+    } catch (error) {
+      if (!(error instanceof ArgsError)) throw error;
+      process.stderr.write(`bench: ${error.message}\n\n${SUMMARY_USAGE}\n`);
+      return 64;
+    }
+  }
+  if (scenario === undefined) {
+    if (help && name === undefined) {
+      process.stdout.write(`${HELP}\n`);
+      return 0;
+    }
+    const names = SCENARIO_REGISTRY.map((s) => s.name).join(', ');
+    const problem = name === undefined ? 'missing scenario' : `unknown scenario "${name}"`;
+    process.stderr.write(`bench: ${problem} (one of ${names})\n\n${HELP}\n`);
+    return 64;
+  }
+  if (help) {
+    process.stdout.write(`usage: pnpm bench ${scenario.name} [options]\n${scenario.usage}\n`);
+    return 0;
+  }
+  let output: ScenarioOutput;
+  try {
+    output = await scenario.run(argv, {
       command: commandLine(argv),
       redisUrl: process.env.REDIS_URL || DEFAULT_REDIS_URL,
       adminDatabaseUrl: process.env.DATABASE_URL || DEFAULT_ADMIN_DATABASE_URL,
       resultsDir: DEFAULT_RESULTS_DIR,
       cleanup,
       progress: (line) => process.stderr.write(`${line}\n`),
-      print: (text) => process.stdout.write(text),
-    }).catch((error: unknown) => {
-      if (!(error instanceof ArgsError)) throw error;
-      process.stderr.write(`bench: ${error.message}\n\n${USAGE}\n\n${EXTRA_USAGE}\n`);
-      return 64;
     });
-  }
-  let options: BenchOptions;
-  try {
-    options = parseBenchArgs(argv);
   } catch (error) {
     if (!(error instanceof ArgsError)) throw error;
-    process.stderr.write(`bench: ${error.message}\n\n${USAGE}\n`);
+    process.stderr.write(
+      `bench: ${error.message}\n\nusage: pnpm bench ${scenario.name} [options]\n${scenario.usage}\n`,
+    );
     return 64;
   }
-  if (options.help) {
-    process.stdout.write(`${USAGE}\n\n${EXTRA_USAGE}\n`);
-    return 0;
-  }
-  const { report, markdown } = await runScenario(options, argv);
-  const outDir = options.outDir === null ? DEFAULT_RESULTS_DIR : resolve(options.outDir);
-  const base = resultBaseName(report.scenario, new Date(report.startedAt), options.agents);
-  const paths = await writeResult(outDir, base, report, markdown);
-  process.stdout.write(options.json ? `${JSON.stringify(report, null, 2)}\n` : markdown);
-  process.stderr.write(`results: ${paths.json}\n         ${paths.markdown}\n`);
-  return report.complete ? 0 : 2;
+  return finish(output);
 }
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {

@@ -96,6 +96,8 @@ describe('pnpm bench connect', () => {
     // CPU is read in 10 ms ticks and RSS moves little for 50 agents: those ratios may be null.
     for (const n of Object.values(resourceRatios)) expect(n === null || Number.isFinite(n)).toBe(true);
     expect(markdown).toContain('| | gateway | baseline (raw uWS echo) | gateway / baseline |');
+    expect(markdown).toMatch(/!\[[^\]]+\]\(connect-\d{8}T\d{6}Z-50a\.latency\.svg\)/);
+    expect((await readdir(join(outDir, 'both'))).filter((f) => f.endsWith('.svg'))).toHaveLength(3);
     expect(stdout).toBe(markdown);
 
     // The gateway's Redis keys lived under a prefix of their own, deleted after the run.

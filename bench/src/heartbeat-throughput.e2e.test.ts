@@ -8,6 +8,7 @@ import { scanPatternForPrefix } from '@opamp-fleet/testkit';
 import { Redis } from 'ioredis';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { expectChartsLinked } from './report/chart-checks.js';
 import type { HeartbeatThroughputReport } from './report/heartbeat-types.js';
 
 const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
@@ -61,6 +62,19 @@ describe('pnpm bench heartbeat-throughput', () => {
     const report = JSON.parse(await readFile(join(outDir, json!), 'utf8')) as HeartbeatThroughputReport;
     const markdown = await readFile(join(outDir, md!), 'utf8');
     expect(stdout).toBe(markdown);
+    const base = json!.slice(0, -'.json'.length);
+    const charts = Object.fromEntries(
+      await Promise.all(
+        files
+          .filter((f) => f.endsWith('.svg'))
+          .map(async (f) => [
+            f.slice(base.length + 1, -'.svg'.length),
+            await readFile(join(outDir, f), 'utf8'),
+          ]),
+      ),
+    );
+    expectChartsLinked(base, markdown, charts, ['latency', 'timeline']);
+    expect(Math.max(...report.timeline.connected)).toBe(AGENTS);
 
     expect(report.schema).toBe('opamp-fleet/bench-heartbeat-throughput@1');
     expect(report.command).toBe(`pnpm bench ${args.join(' ')}`);

@@ -91,11 +91,12 @@ export function createApi(config: ApiConfig, deps: ApiDeps): Api {
 
   installErrorHandlers(app);
   for (const schema of SHARED_SCHEMAS) app.addSchema(schema);
-  app.addHook('onSend', async (_request, reply, payload) => {
+  // callback-style hooks: no promise per request
+  app.addHook('onSend', (_request, reply, payload, done) => {
     reply.header('cache-control', 'no-store'); // live status: never serve it from a cache
-    return payload;
+    done(null, payload);
   });
-  app.addHook('onResponse', async (request, reply) => {
+  app.addHook('onResponse', (request, reply, done) => {
     metrics.requestDuration.observe(
       {
         route: request.routeOptions.url ?? 'unmatched',
@@ -104,6 +105,7 @@ export function createApi(config: ApiConfig, deps: ApiDeps): Api {
       },
       reply.elapsedTime / 1000,
     );
+    done();
   });
   const auth = config.authTokens.length > 0;
   if (!auth) log.warn('API_AUTH_TOKENS is empty: the REST API accepts unauthenticated requests');

@@ -1,5 +1,5 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
 import { errorBody } from './errors.js';
 
 /** Realm announced in WWW-Authenticate. */
@@ -31,18 +31,21 @@ export function bearerToken(header: string | undefined): string | null {
 
 /**
  * An onRequest hook answering 401 (with `WWW-Authenticate: Bearer`) unless the request carries one
- * of `tokens`. With no tokens it lets every request through.
+ * of `tokens`. With no tokens it lets every request through. Callback style: an accepted request
+ * continues without a promise per request.
  */
 export function bearerAuthHook(tokens: readonly string[]) {
   const check = createTokenCheck(tokens);
   const enabled = tokens.length > 0;
-  return async (request: FastifyRequest, reply: FastifyReply) => {
-    if (!enabled) return;
-    const token = bearerToken(request.headers.authorization);
-    if (token !== null && check(token)) return;
+  return (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction): void => {
+    const token = enabled ? bearerToken(request.headers.authorization) : null;
+    if (!enabled || (token !== null && check(token))) {
+      done();
+      return;
+    }
     const challenge =
       token === null ? `Bearer realm="${AUTH_REALM}"` : `Bearer realm="${AUTH_REALM}", error="invalid_token"`;
-    await reply
+    reply
       .code(401)
       .header('www-authenticate', challenge)
       .send(

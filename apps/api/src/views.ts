@@ -1,15 +1,21 @@
-import type { AgentDescription, AgentRow, HistoryPageRow, TransitionPageRow } from '@opamp-fleet/db';
+import type {
+  AgentDescription,
+  AgentRow,
+  AgentSummaryRow,
+  HistoryPageRow,
+  TransitionPageRow,
+} from '@opamp-fleet/db';
 import type { Owner } from '@opamp-fleet/presence';
+import { isoDate as iso, isoTime } from './iso-time.js';
 import type { Liveness } from './liveness.js';
 
 /** Response objects, shaped as the schemas in schemas.ts (snake_case, ISO 8601 times). */
 type Json = Record<string, unknown>;
 
-const iso = (d: Date | null | undefined) => (d ? d.toISOString() : null);
-const isoMs = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+const isoMs = (ms: number | null) => (ms === null ? null : isoTime(ms));
 
 /** The status fields every agent view starts with. */
-export function statusView(row: AgentRow, live: Liveness): Json {
+export function statusView(row: AgentSummaryRow, live: Liveness): Json {
   return {
     id: row.id,
     status: live.status,
@@ -40,8 +46,17 @@ export function descriptionView(d: AgentDescription | null): Json | null {
   return { identifying: d.identifying ?? {}, non_identifying: d.nonIdentifying ?? {} };
 }
 
-export function summaryView(row: AgentRow, live: Liveness): Json {
-  return { ...statusView(row, live), description: descriptionView(row.description) };
+export function summaryView(row: AgentSummaryRow, live: Liveness): Json {
+  const view = statusView(row, live);
+  view.description = descriptionView(row.description);
+  return view;
+}
+
+/** An item of the offline listing: the summary and when the agent went offline. */
+export function offlineAgentView(row: AgentSummaryRow, live: Liveness, offlineSince: Date | null): Json {
+  const view = summaryView(row, live);
+  view.offline_since = iso(offlineSince);
+  return view;
 }
 
 export function agentView(row: AgentRow, live: Liveness, owner: Owner | null | undefined): Json {
@@ -54,8 +69,8 @@ export function agentView(row: AgentRow, live: Liveness, owner: Owner | null | u
     current_connection_id: row.currentConnectionId,
     connection_epoch: row.connectionEpoch,
     last_sequence_num: row.lastSequenceNum,
-    created_at: row.createdAt.toISOString(),
-    updated_at: row.updatedAt.toISOString(),
+    created_at: isoTime(row.createdAt.getTime()),
+    updated_at: isoTime(row.updatedAt.getTime()),
   };
 }
 
@@ -79,7 +94,7 @@ export function transitionView(t: TransitionPageRow): Json {
     from_status: t.fromStatus,
     to_status: t.toStatus,
     reason: t.reason,
-    at: t.at.toISOString(),
+    at: isoTime(t.at.getTime()),
     decided_by: t.decidedBy,
     connection_id: t.connectionId,
   };

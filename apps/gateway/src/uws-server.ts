@@ -66,7 +66,7 @@ const textDecoder = new TextDecoder();
 /** A live WebSocket. Valid until the close handler ran; every call after that is a no-op. */
 export interface WireSocket {
   readonly closed: boolean;
-  /** The peer's IP address as text (the proxy's, behind one), '' when unknown. */
+  /** The peer's IP address as text (the proxy's, behind one), '' when unknown or closed. */
   readonly remoteAddress: string;
   /** Sends one binary message. 'buffered': queued behind backpressure; 'dropped': over the limit. */
   send(bytes: Uint8Array): SendResult;
@@ -168,11 +168,13 @@ interface Holder<S> {
   socket?: SocketImpl;
 }
 
+/** Keeps no copy of the peer address: it is read from uWS when asked, while the socket is open. */
 class SocketImpl implements WireSocket {
   closed = false;
-  readonly remoteAddress: string;
-  constructor(private readonly ws: uWS.WebSocket<unknown>) {
-    this.remoteAddress = textDecoder.decode(ws.getRemoteAddressAsText());
+  constructor(private readonly ws: uWS.WebSocket<unknown>) {}
+
+  get remoteAddress(): string {
+    return this.closed ? '' : textDecoder.decode(this.ws.getRemoteAddressAsText());
   }
 
   send(bytes: Uint8Array): SendResult {

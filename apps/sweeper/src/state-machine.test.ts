@@ -1,3 +1,4 @@
+import { TRANSIENT_CLOSE_REASONS as WORKER_TRANSIENT_CLOSE_REASONS } from '@opamp-fleet/db';
 import { describe, expect, it } from 'vitest';
 import {
   type AgentStatus,
@@ -8,6 +9,7 @@ import {
   nextStatus,
   offlineCutoff,
   type StatusEvent,
+  TRANSIENT_CLOSE_REASONS,
 } from './state-machine.js';
 
 const STATUSES: AgentStatus[] = ['online', 'offline', 'error'];
@@ -59,6 +61,14 @@ describe('nextStatus', () => {
     });
     expect(nextStatus('online', { type: 'offline_too_long' })).toBeNull();
     expect(nextStatus('error', { type: 'offline_too_long' })).toBeNull();
+  });
+
+  it.each(TRANSIENT_CLOSE_REASONS)('changes nothing on a %s close: the agent is expected back', (reason) => {
+    for (const from of STATUSES) expect(nextStatus(from, { type: 'closed', reason })).toBeNull();
+  });
+
+  it('has the transient close reasons the worker applies', () => {
+    expect(new Set(TRANSIENT_CLOSE_REASONS)).toEqual(WORKER_TRANSIENT_CLOSE_REASONS);
   });
 
   it('never produces a transition to the same status or an online -> error jump', () => {

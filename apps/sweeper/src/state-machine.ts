@@ -4,7 +4,9 @@
  * Who decides what:
  * - the gateway's connection events (persisted by the worker): `connected` brings an offline or
  *   errored agent online; a close with one of {@link GATEWAY_OFFLINE_REASONS} takes an online agent
- *   offline at once;
+ *   offline at once; a close with one of {@link TRANSIENT_CLOSE_REASONS} (its gateway drained, or it
+ *   was asked to reconnect) changes nothing: the agent is expected back at once, and if it does not
+ *   come back the sweeper's heartbeat timeout takes it offline;
  * - the sweeper: `heartbeat_timeout` takes an online agent offline once its last-seen is older than
  *   the offline timeout (the fallback for silent loss); `offline_too_long` moves an agent offline
  *   for longer than the error threshold to error.
@@ -15,15 +17,16 @@
 
 export type AgentStatus = 'online' | 'offline' | 'error';
 
-/** Close reasons reported by gateways; each takes an online agent offline immediately. */
-export const GATEWAY_OFFLINE_REASONS = [
-  'agent_disconnect',
-  'connection_closed',
-  'gateway_shutdown',
-  'replaced',
-  'reconnect_requested',
-] as const;
+/** Close reasons reported by gateways that take an online agent offline immediately. */
+export const GATEWAY_OFFLINE_REASONS = ['agent_disconnect', 'connection_closed', 'replaced'] as const;
 export type GatewayOfflineReason = (typeof GATEWAY_OFFLINE_REASONS)[number];
+
+/**
+ * Close reasons after which the agent reconnects at once (the worker's rule is
+ * TRANSIENT_CLOSE_REASONS of @opamp-fleet/db): no transition.
+ */
+export const TRANSIENT_CLOSE_REASONS = ['gateway_shutdown', 'reconnect_requested'] as const;
+export type TransientCloseReason = (typeof TRANSIENT_CLOSE_REASONS)[number];
 
 /** Reason of an offline decided by the sweeper: no heartbeat within the offline timeout. */
 export const HEARTBEAT_TIMEOUT = 'heartbeat_timeout';
@@ -34,7 +37,7 @@ export const CONNECTED = 'connected';
 
 export type StatusEvent =
   | { type: 'connected' }
-  | { type: 'closed'; reason: GatewayOfflineReason }
+  | { type: 'closed'; reason: GatewayOfflineReason | TransientCloseReason }
   | { type: 'heartbeat_timeout' }
   | { type: 'offline_too_long' };
 
@@ -53,6 +56,7 @@ export function nextStatus(from: AgentStatus, event: StatusEvent): Transition | 
     case 'connected':
       return from === 'online' ? null : { from, to: 'online', reason: CONNECTED, decidedBy: 'gateway' };
     case 'closed':
+      if ((TRANSIENT_CLOSE_REASONS as readonly string[]).includes(event.reason)) return null;
       return from === 'online' ? { from, to: 'offline', reason: event.reason, decidedBy: 'gateway' } : null;
     case 'heartbeat_timeout':
       return from === 'online'

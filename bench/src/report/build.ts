@@ -1,6 +1,8 @@
 import type { TargetKind } from '../args.js';
 import type { ConnectOutcome, GeneratorUsage, RoundOutcome } from '../load/types.js';
 import { ratio, summarize } from '../metrics/stats.js';
+import type { Timeline } from '../metrics/timeline.js';
+import { percentileCurve } from './svg.js';
 import type { PhaseUsage, Ratios, TargetRun } from './types.js';
 
 /** A generator process at or above this share of one core during a phase counts as saturated. */
@@ -32,6 +34,7 @@ export interface RawTargetRun {
   windowSeconds: number;
   heartbeatWallSeconds: number;
   server: ServerSamples | null;
+  timeline: Timeline;
 }
 
 export function phaseUsage(usage: GeneratorUsage, wallSeconds: number): PhaseUsage {
@@ -77,7 +80,9 @@ export function buildTargetRun(raw: RawTargetRun): TargetRun {
       unexpectedCloses: heartbeat.unexpectedCloses,
       repliesPerSecond: ratio(heartbeat.replied, raw.heartbeatWallSeconds),
       latencyMs: summarize(heartbeat.latencyMs),
+      latencyPercentilesMs: percentileCurve(heartbeat.latencyMs),
     },
+    timeline: raw.timeline,
     server:
       server === null
         ? null

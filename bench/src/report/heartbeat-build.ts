@@ -2,6 +2,7 @@ import type { ConnectOutcome, StreamOutcome } from '../load/types.js';
 import { bucketQuantileUpperBound } from '../metrics/histogram.js';
 import type { HostCpuUsage } from '../metrics/host-cpu.js';
 import { ratio, summarize } from '../metrics/stats.js';
+import type { Timeline } from '../metrics/timeline.js';
 import type { totals } from '../persistence/worker-metrics.js';
 import { phaseUsage, SATURATION_THRESHOLD } from './build.js';
 import {
@@ -9,6 +10,7 @@ import {
   HEARTBEAT_TARGETS,
   type HeartbeatThroughputReport as Report,
 } from './heartbeat-types.js';
+import { percentileCurve } from './svg.js';
 import type { Environment } from './types.js';
 
 /** Phases shorter than this are not judged for generator saturation (start-up work dominates). */
@@ -47,6 +49,7 @@ export interface HeartbeatRawRun {
   };
   freshness: Report['freshness'];
   baseline: Report['baseline'];
+  timeline: Timeline;
 }
 
 const finiteOrNull = (n: number): number | null => (Number.isFinite(n) ? n : null);
@@ -92,6 +95,7 @@ export function buildHeartbeatReport(raw: HeartbeatRawRun): Report {
       badReplies: connect.badReplies,
     },
     warmup: raw.warmup,
+    timeline: raw.timeline,
     steady: {
       seconds,
       targetPerSecond: options.agents / options.heartbeatSeconds,
@@ -105,6 +109,8 @@ export function buildHeartbeatReport(raw: HeartbeatRawRun): Report {
       repliesPerSecond,
       latencyMs: summarize(stream.latencyMs),
       sendLagMs: summarize(stream.sendLagMs),
+      latencyPercentilesMs: percentileCurve(stream.latencyMs),
+      sendLagPercentilesMs: percentileCurve(stream.sendLagMs),
     },
     flush: {
       lagSeconds: lag,

@@ -87,6 +87,12 @@ function raw(over: Partial<HeartbeatRawRun> = {}): HeartbeatRawRun {
       flushLagSeconds: 0.4,
       flushCaughtUp: true,
     },
+    timeline: {
+      seconds: [0, 1, 2],
+      connected: [0, 1000, 1000],
+      repliesPerSecond: [0, 900, 1000],
+      errors: [0, 0, 0],
+    },
     steady: {
       wallSeconds: 10,
       stream,

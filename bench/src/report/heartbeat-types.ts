@@ -1,4 +1,6 @@
 import type { Summary } from '../metrics/stats.js';
+import type { Timeline } from '../metrics/timeline.js';
+import type { Point } from './svg.js';
 import type { Environment, PhaseUsage } from './types.js';
 
 export const HEARTBEAT_REPORT_SCHEMA = 'opamp-fleet/bench-heartbeat-throughput@1';
@@ -95,7 +97,12 @@ export interface HeartbeatThroughputReport {
     latencyMs: Summary;
     /** Generator lag: how late heartbeats left after they were due. */
     sendLagMs: Summary;
+    /** `[percentile, ms]` at p0..p99.9 of the reply latency and of the send lag, for the chart. */
+    latencyPercentilesMs: Point[];
+    sendLagPercentilesMs: Point[];
   };
+  /** Generator counters once a second from the first dial to the end of the stream. */
+  timeline: Timeline;
   flush: {
     /**
      * The workers' flush lag gauge sampled every 250 ms during the steady phase. The worker sets it

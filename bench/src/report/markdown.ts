@@ -101,7 +101,7 @@ export function formatConnectMarkdown(report: ConnectReport): string {
   ];
   const o = report.options;
   const lines = [
-    `# connect: ${fmt(o.agents)} agents, ${o.target ?? `${o.gateways} server process${o.gateways === 1 ? '' : 'es'} per target`}`,
+    `# ${report.scenario}: ${fmt(o.agents)} agents, ${o.target ?? `${o.gateways} server process${o.gateways === 1 ? '' : 'es'} per target`}`,
     '',
     environmentLine(report.environment),
     '',

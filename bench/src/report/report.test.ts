@@ -44,6 +44,12 @@ function raw(target: 'gateway' | 'baseline', scale: number): RawTargetRun {
     rounds: 2,
     windowSeconds: 1,
     heartbeatWallSeconds: 2,
+    timeline: {
+      seconds: [0, 1, 2],
+      connected: [0, 100, 100],
+      repliesPerSecond: [0, 100, 100],
+      errors: [0, 0, 0],
+    },
     server: {
       processes: 1,
       rssBeforeBytes: 40 * 1024 * 1024,

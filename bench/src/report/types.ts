@@ -1,5 +1,7 @@
 import type { TargetKind } from '../args.js';
 import type { Summary } from '../metrics/stats.js';
+import type { Timeline } from '../metrics/timeline.js';
+import type { Point } from './svg.js';
 
 /** Generator CPU during one phase. Percentages are of one core (a sharded generator may exceed 100). */
 export interface PhaseUsage {
@@ -37,7 +39,11 @@ export interface TargetRun {
     unexpectedCloses: number;
     repliesPerSecond: number | null;
     latencyMs: Summary;
+    /** `[percentile, ms]` at p0..p99.9 (svg.ts CURVE_PERCENTILES), for the latency chart. */
+    latencyPercentilesMs: Point[];
   };
+  /** Generator counters once a second from the first dial to the end of the heartbeat rounds. */
+  timeline: Timeline;
   /** Null for an external target (its processes are not ours to measure). */
   server: {
     processes: number;
@@ -91,7 +97,8 @@ export const CONNECT_REPORT_SCHEMA = 'opamp-fleet/bench-connect@1';
 
 export interface ConnectReport {
   schema: typeof CONNECT_REPORT_SCHEMA;
-  scenario: 'connect';
+  /** `ws-vs-baseline`, or `connect` when run under its older name. */
+  scenario: 'connect' | 'ws-vs-baseline';
   /** The command that reproduces this run (secrets removed). */
   command: string;
   startedAt: string;

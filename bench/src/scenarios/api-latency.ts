@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import os from 'node:os';
 import { createDb, getAgent, pageOfflineAgents, type TimeKey } from '@opamp-fleet/db';
 import { freePorts } from '@opamp-fleet/testkit';
 import { ratio } from '../metrics/stats.js';
@@ -11,15 +12,26 @@ import {
   API_REPORT_SCHEMA,
   type ApiLatencyReport,
   type EndpointComparison,
+  type LevelComparison,
+  type MeasuredRun,
 } from './api-latency-report.js';
 import { seedFleet } from './api-latency-seed.js';
-import { driveLoad, type EndpointResult, jsonClient, type LaneStep } from './api-load.js';
+import { driveLoad, jsonClient, type LaneStep } from './api-load.js';
+import { type CpuProbe, measureCpu } from './api-usage.js';
 import type { Cleanup } from './cleanup.js';
 
 const PAGE_SIZE = 100;
 /** Offline pages read per walk (the first page and the next ones by next_cursor). */
 const PAGES_PER_WALK = 4;
 const OFFLINE_TIMEOUT_SECONDS = 3600;
+const API_POOL_MAX = 10;
+/** Concurrencies measured below the requested one. */
+const LOWER_LEVELS = [1, 4, 16];
+
+/** 1, 4, 16 (those below `concurrency`) and `concurrency`, ascending. */
+export function concurrencyLevels(concurrency: number): number[] {
+  return [...new Set([...LOWER_LEVELS.filter((c) => c < concurrency), concurrency])].sort((a, b) => a - b);
+}
 
 export interface ApiLatencyOptions {
   agents: number;
@@ -37,9 +49,9 @@ export interface ApiLatencyContext {
 
 const pick = (ids: readonly string[]): string => ids[Math.floor(Math.random() * ids.length)] as string;
 
-function compare(endpoint: string, api: EndpointResult, raw: EndpointResult): EndpointComparison {
+function compare(concurrency: number, api: MeasuredRun, raw: MeasuredRun): LevelComparison {
   return {
-    endpoint,
+    concurrency,
     api,
     raw,
     p99OverRaw: ratio(api.latencyMs.p99, raw.latencyMs.p99),
@@ -48,9 +60,10 @@ function compare(endpoint: string, api: EndpointResult, raw: EndpointResult): En
 }
 
 /**
- * Seeds a fresh database and Redis prefix with `agents` agents, starts the built API, and loads
- * each endpoint for `durationSeconds` with `concurrency` requests in flight; then the same
- * repository reads straight through postgres.js at the same concurrency.
+ * Seeds a fresh database and Redis prefix with `agents` agents and starts the built API. For each
+ * endpoint and each concurrency of {@link concurrencyLevels}, loads the API, then the same
+ * repository reads straight through postgres.js, each for an equal share of `durationSeconds`,
+ * recording the CPU of the API, of the database's backends, of this generator and of the host.
  */
 export async function runApiLatencyScenario(
   options: ApiLatencyOptions,
@@ -61,6 +74,7 @@ export async function runApiLatencyScenario(
   const { cleanup } = context;
   const database = cleanup.track(await createBenchDatabase(context.adminDatabaseUrl), (d) => d.drop());
   const ns = cleanup.track(await openRedisNamespace(context.redisUrl), (n) => n.close());
+  const levels = concurrencyLevels(options.concurrency);
   const handle = cleanup.track(createDb(database.url, { max: options.concurrency }), (h) => h.close());
   context.progress(`api-latency: seeding ${options.agents} agents`);
   const seedStart = performance.now();
@@ -75,7 +89,7 @@ export async function runApiLatencyScenario(
         API_PORT: String(apiPort),
         API_AUTH_TOKENS: token,
         DATABASE_URL: database.url,
-        DATABASE_POOL_MAX: '10',
+        DATABASE_POOL_MAX: String(API_POOL_MAX),
         REDIS_URL: context.redisUrl,
         REDIS_KEY_PREFIX: ns.keyPrefix,
         OFFLINE_TIMEOUT_SECONDS: String(OFFLINE_TIMEOUT_SECONDS),
@@ -85,20 +99,23 @@ export async function runApiLatencyScenario(
   );
   const client = jsonClient(`http://127.0.0.1:${apiPort}`, token, options.concurrency);
   cleanup.push(async () => client.close());
-  const durationMs = options.durationSeconds * 1000;
-  const run = (name: string, step: LaneStep) => {
-    context.progress(`  ${name} for ${options.durationSeconds} s at concurrency ${options.concurrency}`);
-    return driveLoad(options.concurrency, durationMs, step);
+  const durationMs = (options.durationSeconds * 1000) / levels.length;
+  const probe: CpuProbe = {
+    apiPids: api.pids,
+    postgresPids: async () =>
+      (
+        await handle.sql<{ pid: number }[]>`select pid from pg_stat_activity where datname = ${database.name}`
+      ).map((r) => r.pid),
+  };
+  const run = (name: string, concurrency: number, step: LaneStep) => {
+    context.progress(`  ${name} for ${(durationMs / 1000).toFixed(1)} s at concurrency ${concurrency}`);
+    return measureCpu(probe, () => driveLoad(concurrency, durationMs, step));
   };
 
-  // a short warm-up of both paths (JIT, pools, plans)
-  await driveLoad(options.concurrency, 1000, (time) =>
-    time(() => client.get(`/api/v1/agents/${pick(fleet.ids)}/status`)),
-  );
-  const apiStatus = await run('API status', async (time) => {
+  const apiStatus: LaneStep = async (time) => {
     await time(() => client.get(`/api/v1/agents/${pick(fleet.ids)}/status`));
-  });
-  const apiOffline = await run('API offline pages', async (time) => {
+  };
+  const apiOffline: LaneStep = async (time) => {
     let cursor: string | null = null;
     for (let page = 0; page < PAGES_PER_WALK; page++) {
       const query: string = cursor === null ? '' : `&cursor=${encodeURIComponent(cursor)}`;
@@ -108,11 +125,11 @@ export async function runApiLatencyScenario(
       cursor = body.next_cursor;
       if (cursor === null) break;
     }
-  });
-  const rawStatus = await run('raw status', async (time) => {
+  };
+  const rawStatus: LaneStep = async (time) => {
     await time(() => getAgent(handle.db, pick(fleet.ids)));
-  });
-  const rawOffline = await run('raw offline pages', async (time) => {
+  };
+  const rawOffline: LaneStep = async (time) => {
     let after: TimeKey | null = null;
     const stale = {
       beforeMs: Date.now() - OFFLINE_TIMEOUT_SECONDS * 1000,
@@ -124,23 +141,41 @@ export async function runApiLatencyScenario(
       if (rows.length <= PAGE_SIZE) break;
       after = rows[PAGE_SIZE - 1]?.key ?? null;
     }
-  });
-  const endpoints = [
-    compare('GET /api/v1/agents/:id/status', apiStatus, rawStatus),
-    compare(`GET /api/v1/agents/offline?limit=${PAGE_SIZE} (+next_cursor)`, apiOffline, rawOffline),
-  ];
+  };
+  // a short warm-up of every path at the highest concurrency (JIT, pools, prepared statements, plans)
+  for (const step of [apiStatus, apiOffline, rawStatus, rawOffline]) {
+    await driveLoad(options.concurrency, 1000, step);
+  }
+
+  const endpoints: EndpointComparison[] = [];
+  for (const [endpoint, apiStep, rawStep] of [
+    ['GET /api/v1/agents/:id/status', apiStatus, rawStatus],
+    [`GET /api/v1/agents/offline?limit=${PAGE_SIZE} (+next_cursor)`, apiOffline, rawOffline],
+  ] as const) {
+    const measured: LevelComparison[] = [];
+    for (const c of levels) {
+      const apiRun = await run(`API ${endpoint}`, c, apiStep);
+      const rawRun = await run(`raw ${endpoint}`, c, rawStep);
+      measured.push(compare(c, apiRun, rawRun));
+    }
+    endpoints.push({ endpoint, ...measured.at(-1)!, levels: measured });
+  }
+  const loadAverageAtEnd = os.loadavg()[0] ?? 0;
   return {
     schema: API_REPORT_SCHEMA,
     scenario: 'api-latency',
     startedAt: started.toISOString(),
-    complete: endpoints.every((e) => e.api.requests > 0 && e.raw.requests > 0),
+    complete: endpoints.every((e) => e.levels.every((l) => l.api.requests > 0 && l.raw.requests > 0)),
     command: context.command,
     environment,
+    loadAverageAtEnd,
     settings: {
       concurrency: options.concurrency,
+      concurrencyLevels: levels.join(','),
       durationSeconds: options.durationSeconds,
+      secondsPerLevel: Math.round(durationMs) / 1000,
       apiProcesses: api.pids.length,
-      apiDatabasePoolMax: 10,
+      apiDatabasePoolMax: API_POOL_MAX,
       rawPoolMax: options.concurrency,
       pageSize: PAGE_SIZE,
       pagesPerWalk: PAGES_PER_WALK,

@@ -93,7 +93,7 @@ export async function runConnectScenario(
   const runs = [gateway, baseline].filter((r): r is TargetRun => r !== null);
   return {
     schema: CONNECT_REPORT_SCHEMA,
-    scenario: 'connect',
+    scenario: options.scenario === 'connect' ? 'connect' : 'ws-vs-baseline',
     command: context.command,
     startedAt: startedAt.toISOString(),
     finishedAt: context.now().toISOString(),

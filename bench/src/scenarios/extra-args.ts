@@ -14,8 +14,8 @@ export const EXTRA_USAGE = `offline-detection:            agents heartbeat, then
 
 api-latency:                  REST reads against a seeded database, then the same reads as raw SQL
   --agents N                  seeded agents (default 50000)
-  --concurrency C             requests in flight (default 32)
-  --duration S                seconds per endpoint (default 20)`;
+  --concurrency C             requests in flight; also measured at 1, 4 and 16 below it (default 32)
+  --duration S                seconds per endpoint and side, shared by the concurrencies (default 20)`;
 
 export type ExtraOptions =
   | { scenario: 'offline-detection'; cases: OfflineCase[]; agents: number; out: string | null; json: boolean }

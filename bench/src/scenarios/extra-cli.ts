@@ -1,47 +1,40 @@
 import { resolve } from 'node:path';
-import { resultBaseName, writeResult } from '../report/write.js';
+import { offlineCharts } from '../report/offline-charts.js';
 import { runApiLatencyScenario } from './api-latency.js';
 import { formatApiMarkdown } from './api-latency-report.js';
-import type { Cleanup } from './cleanup.js';
-import { parseExtraArgs } from './extra-args.js';
+import { EXTRA_USAGE, parseExtraArgs } from './extra-args.js';
 import { runOfflineDetectionScenario } from './offline-detection.js';
 import { formatOfflineMarkdown } from './offline-detection-report.js';
+import type { ScenarioCli, ScenarioContext, ScenarioOutput } from './registry.js';
 
-export interface ExtraCliContext {
-  command: string;
-  redisUrl: string;
-  adminDatabaseUrl: string;
-  resultsDir: string;
-  cleanup: Cleanup;
-  progress(line: string): void;
-  print(text: string): void;
-}
+const [offlineUsage = '', apiUsage = ''] = EXTRA_USAGE.split('\n\n');
+const optionsOf = (usage: string): string => usage.split('\n').slice(1).join('\n');
 
-/**
- * Runs `pnpm bench offline-detection|api-latency ...`: parses `argv` (ArgsError on a usage error),
- * runs the scenario, writes `<scenario>-<date>-<agents>a.{json,md}`, prints the summary and returns
- * the exit code (0 complete, 2 incomplete). Cleanup steps are registered on `context.cleanup`.
- */
-export async function runExtraCli(argv: readonly string[], context: ExtraCliContext): Promise<number> {
+async function runExtra(argv: readonly string[], context: ScenarioContext): Promise<ScenarioOutput> {
   const options = parseExtraArgs(argv);
-  const base = { ...context };
-  const { report, markdown } =
-    options.scenario === 'offline-detection'
-      ? await runOfflineDetectionScenario(options.cases, base).then((r) => ({
-          report: r,
-          markdown: formatOfflineMarkdown(r),
-        }))
-      : await runApiLatencyScenario(options, base)
-          .then((r) => ({ report: r, markdown: formatApiMarkdown(r) }))
-          .finally(() => context.cleanup.run());
-  const outDir = options.out === null ? context.resultsDir : resolve(options.out);
-  const paths = await writeResult(
-    outDir,
-    resultBaseName(report.scenario, new Date(report.startedAt), options.agents),
-    report,
-    markdown,
-  );
-  context.print(options.json ? `${JSON.stringify(report, null, 2)}\n` : markdown);
-  context.progress(`results: ${paths.json}\n         ${paths.markdown}`);
-  return report.complete ? 0 : 2;
+  const common = {
+    agents: options.agents,
+    outDir: options.out === null ? null : resolve(options.out),
+    json: options.json,
+  };
+  if (options.scenario === 'offline-detection') {
+    const report = await runOfflineDetectionScenario(options.cases, context);
+    return { ...common, report, markdown: formatOfflineMarkdown(report), charts: offlineCharts(report) };
+  }
+  const report = await runApiLatencyScenario(options, context).finally(() => context.cleanup.run());
+  return { ...common, report, markdown: formatApiMarkdown(report) };
 }
+
+export const offlineDetectionCli: ScenarioCli = {
+  name: 'offline-detection',
+  summary: 'agents heartbeat, then are all lost at once; time until offline in Postgres',
+  usage: optionsOf(offlineUsage),
+  run: runExtra,
+};
+
+export const apiLatencyCli: ScenarioCli = {
+  name: 'api-latency',
+  summary: 'REST reads against a seeded database, then the same reads as raw SQL',
+  usage: optionsOf(apiUsage),
+  run: runExtra,
+};

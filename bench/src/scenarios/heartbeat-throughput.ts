@@ -5,6 +5,7 @@ import type { BenchOptions } from '../args.js';
 import { createGenerator } from '../load/create-generator.js';
 import { startProgress } from '../load/progress.js';
 import type { LoadGenerator } from '../load/types.js';
+import { startTimeline } from '../metrics/timeline.js';
 import { countFreshInRedis, freshnessToleranceMs } from '../persistence/freshness.js';
 import { startPostgresBehindSampler } from '../persistence/postgres-behind.js';
 import { readFlushLagSeconds, readLastSeenScores, startRedisLagSampler } from '../persistence/redis-lag.js';
@@ -122,6 +123,8 @@ export async function runHeartbeatThroughputScenario(
     cleanup.push(() => generator.close());
     const stopProgress = startProgress('heartbeat', () => generator.counters(), say);
     cleanup.push(async () => stopProgress());
+    const timeline = startTimeline(() => generator.counters());
+    cleanup.push(async () => void timeline.stop());
 
     const connect = await generator.connect();
     await generator.startStream(options.heartbeatSeconds * 1000, JITTER);
@@ -179,6 +182,7 @@ export async function runHeartbeatThroughputScenario(
     const [flushAfter, cpuAfter] = await readCounters();
     const wallSeconds = (performance.now() - steadyStarted) / 1000;
     const stream = await generator.stopStream(REPLY_TIMEOUT_MS);
+    const samples = timeline.stop();
 
     say('checking agents.last_seen_at in Postgres');
     const freshness = await waitForFreshness(
@@ -239,6 +243,7 @@ export async function runHeartbeatThroughputScenario(
       },
       freshness: { ...freshnessSummary, staleFreshInRedis },
       baseline,
+      timeline: samples,
     });
   } finally {
     await cleanup.run();

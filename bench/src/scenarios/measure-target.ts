@@ -4,6 +4,7 @@ import { sequenceRoundOutcomes } from '../load/merge-outcomes.js';
 import { startProgress } from '../load/progress.js';
 import type { RoundOutcome } from '../load/types.js';
 import { readCpuSeconds, readRssBytes } from '../metrics/proc.js';
+import { startTimeline } from '../metrics/timeline.js';
 import { buildTargetRun } from '../report/build.js';
 import type { TargetRun } from '../report/types.js';
 import type { ServerTarget } from '../targets/server-target.js';
@@ -57,6 +58,7 @@ export async function measureTarget(server: ServerTarget, options: MeasureOption
     options.agentsPerGenerator,
   );
   const stopProgress = startProgress(server.kind, () => generator.counters(), options.progress);
+  const timeline = startTimeline(() => generator.counters());
   try {
     let started = performance.now();
     const connect = await generator.connect();
@@ -70,6 +72,7 @@ export async function measureTarget(server: ServerTarget, options: MeasureOption
       rounds.push(await generator.round(windowMs, ROUND_REPLY_TIMEOUT_MS));
     const heartbeatWallSeconds = (performance.now() - started) / 1000;
     const after = measured ? await readServer(server.pids) : null;
+    const samples = timeline.stop();
 
     return buildTargetRun({
       target: server.kind,
@@ -81,6 +84,7 @@ export async function measureTarget(server: ServerTarget, options: MeasureOption
       rounds: options.rounds,
       windowSeconds: windowMs / 1000,
       heartbeatWallSeconds,
+      timeline: samples,
       server:
         before && afterConnect && after
           ? {
@@ -95,6 +99,7 @@ export async function measureTarget(server: ServerTarget, options: MeasureOption
           : null,
     });
   } finally {
+    timeline.stop();
     stopProgress();
     await generator.close();
   }

@@ -12,6 +12,8 @@ export interface BaselineOptions {
   maxPayloadLength: number;
   idleTimeoutSeconds: number;
   maxBackpressureBytes: number;
+  /** Default a free port. */
+  port?: number;
 }
 
 /**
@@ -19,7 +21,7 @@ export interface BaselineOptions {
  * fails, none is left running.
  */
 export async function startBaseline(options: BaselineOptions): Promise<ServerTarget> {
-  const port = await freePort();
+  const port = options.port ?? (await freePort());
   const args = [
     ECHO_ENTRY,
     '--port',

@@ -27,10 +27,17 @@ export interface GatewayOptions {
   /** Default 30. */
   heartbeatIntervalSeconds?: number;
   /**
+   * `unlimited` (default): MAX_UPGRADES_PER_SECOND far above what one host can dial.
+   * `product-defaults`: the gateway's own admission defaults (upgrade rate, connection cap, Retry-After).
+   */
+  admission?: 'unlimited' | 'product-defaults';
+  /**
    * A key prefix shared with other processes of the run, whose keys the caller deletes; default a
    * fresh prefix of the gateways' own, deleted by `stop()`.
    */
   keyPrefix?: string;
+  /** The shared OpAMP port; default a free one (a restarted gateway takes over its predecessor's). */
+  opampPort?: number;
 }
 
 /**
@@ -43,9 +50,15 @@ export async function startGateways(options: GatewayOptions): Promise<ServerTarg
   });
   const owned = options.keyPrefix === undefined ? await openRedisNamespace(options.redisUrl) : null;
   const keyPrefix = options.keyPrefix ?? owned!.keyPrefix;
-  const [opampPort, ...metricsPorts] = await freePorts(options.processes + 1);
+  const [opampPort, ...metricsPorts] =
+    options.opampPort === undefined
+      ? await freePorts(options.processes + 1)
+      : [options.opampPort, ...(await freePorts(options.processes))];
+  const { MAX_UPGRADES_PER_SECOND, ...productAdmission } = GATEWAY_ENV;
   const env = {
-    ...GATEWAY_ENV,
+    ...(options.admission === 'product-defaults'
+      ? productAdmission
+      : { ...productAdmission, MAX_UPGRADES_PER_SECOND }),
     HEARTBEAT_INTERVAL_SECONDS: String(options.heartbeatIntervalSeconds ?? 30),
   };
   let processes: RunningProcess[] = [];

@@ -17,6 +17,17 @@ export interface ConnectionOpened {
   at: number;
 }
 
+/**
+ * Close reasons after which the agent is expected back at once: its gateway drained
+ * (`gateway_shutdown`, a rolling restart) or an operator asked it to reconnect
+ * (`reconnect_requested`). Such a close ends the connection in the history but does not take the
+ * agent offline: it stays online until it reconnects, or until the sweeper times it out.
+ */
+export const TRANSIENT_CLOSE_REASONS: ReadonlySet<string> = new Set([
+  'gateway_shutdown',
+  'reconnect_requested',
+]);
+
 /** A connection ended; `reason` says why (agent_disconnect, heartbeat_timeout, gateway_shutdown, ...). */
 export interface ConnectionClosed {
   type: 'connection_closed';

@@ -13,6 +13,7 @@ export {
   type ConnectionEvent,
   type ConnectionOpened,
   type FleetEvent,
+  TRANSIENT_CLOSE_REASONS,
   validateConnectionEvents,
   validateStateEvents,
 } from './events.js';
@@ -40,7 +41,7 @@ export {
   type StaleOnlineAgent,
   type StaleRule,
 } from './repositories/api-queries.js';
-export type { TimeKey } from './repositories/api-rows.js';
+export type { AgentSummaryRow, TimeKey } from './repositories/api-rows.js';
 export {
   applyConnectionEvents,
   type ConnectionBatchResult,

@@ -1,6 +1,6 @@
 import {
-  type AgentRow,
   type AgentStatus,
+  type AgentSummaryRow,
   type AttributeFilter,
   type OfflinePageRow,
   pageAgents,
@@ -12,7 +12,7 @@ import { ApiError } from '../errors.js';
 import { deriveLiveness, STALE_REASON } from '../liveness.js';
 import { collectPage } from '../page.js';
 import { errorResponses, MAX_ATTRIBUTE_FILTERS, pageQuery } from '../schemas.js';
-import { summaryView } from '../views.js';
+import { offlineAgentView, summaryView } from '../views.js';
 import { cutoffOf, type RouteContext } from './context.js';
 
 const ATTR_PREFIX = 'attr.';
@@ -81,7 +81,7 @@ export function listRoutes(app: FastifyInstance, ctx: RouteContext): void {
             ...(q.status === 'offline' ? { staleBeforeMs: cutoff } : {}),
             attributes,
           }),
-        keep: async (rows: AgentRow[]) => {
+        keep: async (rows: AgentSummaryRow[]) => {
           const scores = await presence.lastSeen(rows.map((r) => r.id));
           return rows
             .map((r) => ({ row: r, live: deriveLiveness(r, scores.get(r.id), cutoff) }))
@@ -156,10 +156,7 @@ export function listRoutes(app: FastifyInstance, ctx: RouteContext): void {
         key: (r) => r.key,
       });
       return {
-        items: page.items.map(({ r, live }) => ({
-          ...summaryView(r.agent, live),
-          offline_since: r.offlineSince?.toISOString() ?? null,
-        })),
+        items: page.items.map(({ r, live }) => offlineAgentView(r.agent, live, r.offlineSince)),
         next_cursor: page.next === null ? null : encodeCursor('offline', [page.next.us, page.next.id]),
         presence_available: presence.available,
       };

@@ -36,6 +36,7 @@ export function createInProcessApi(env: Record<string, string>): InProcessApi {
     onError: () => {},
     commandTimeoutMs: config.redisCommandTimeoutMs,
     maxReconnectDelayMs: 100,
+    redisOptions: { enableAutoPipelining: true },
   });
   const database = createDb(config.databaseUrl, { max: config.databasePoolMax, connectTimeoutSeconds: 5 });
   const api = createApi(config, { logger, registry, db: database.db, redis });

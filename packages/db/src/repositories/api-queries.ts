@@ -1,19 +1,21 @@
 import { type SQL, sql } from 'drizzle-orm';
 import type { DbExecutor } from '../client.js';
 import { checkInt, DbOptionError } from '../errors.js';
-import { AGENT_STATUSES, type AgentRow, type AgentStatus } from '../schema/agents.js';
+import { AGENT_STATUSES, type AgentStatus } from '../schema/agents.js';
 import {
-  AGENT_COLUMNS,
+  type AgentSummaryRow,
   checkKey,
   checkLimit,
   dateFromUs,
   num,
+  SUMMARY_COLUMNS,
   type TimeKey,
-  toAgentRow,
+  toSummaryRow,
   tsFromMsExact,
   tsFromUs,
   usOf,
 } from './api-rows.js';
+import { constantSql, executePrepared } from './prepared.js';
 
 /** An attribute filter: the agent's identifying OR non-identifying attributes hold `key` = `value`. */
 export interface AttributeFilter {
@@ -63,7 +65,7 @@ export interface OfflinePageOptions {
 }
 
 export interface OfflinePageRow {
-  agent: AgentRow;
+  agent: AgentSummaryRow;
   /** status_changed_at of an offline agent; freshest time + timeout of a stale candidate. */
   offlineSince: Date | null;
   /** The agent is online in Postgres and listed as a stale candidate. */
@@ -78,7 +80,7 @@ export interface StaleOnlineAgent {
   freshestMs: number;
 }
 
-const FRESHEST = sql`greatest(a.last_seen_at, a.last_connected_at)`;
+const FRESHEST = constantSql(sql`greatest(a.last_seen_at, a.last_connected_at)`);
 
 /**
  * Online agents that Postgres saw last before `beforeMs`. The last_seen_at term lets the planner
@@ -119,13 +121,13 @@ export function agentsPageQuery(options: AgentsPageOptions): SQL {
     where.push(attributeMatch(f, i));
   });
   const filter = where.length > 0 ? sql`where ${sql.join(where, sql` and `)}` : sql``;
-  return sql`select ${AGENT_COLUMNS} from agents a ${filter} order by a.id limit ${limit}`;
+  return sql`select ${SUMMARY_COLUMNS} from agents a ${filter} order by a.id limit ${limit}`;
 }
 
 /** One page of agents in id order (primary key), filtered by stored status and attributes. */
-export async function pageAgents(db: DbExecutor, options: AgentsPageOptions): Promise<AgentRow[]> {
-  const rows = await db.execute<Record<string, unknown>>(agentsPageQuery(options));
-  return rows.map(toAgentRow);
+export async function pageAgents(db: DbExecutor, options: AgentsPageOptions): Promise<AgentSummaryRow[]> {
+  const rows = await executePrepared(db, agentsPageQuery(options));
+  return rows.map(toSummaryRow);
 }
 
 /**
@@ -157,7 +159,7 @@ export function offlinePageQuery(options: OfflinePageOptions): SQL {
   const branches: SQL[] = [];
   if (after?.us !== null) {
     const k = sql`a.status_changed_at`;
-    branches.push(sql`(select ${AGENT_COLUMNS}, ${usOf(k)} as key_us, false as stale, 0 as part
+    branches.push(sql`(select ${SUMMARY_COLUMNS}, ${usOf(k)} as key_us, false as stale, 0 as part
       from agents a
       where a.status = 'offline' and ${k} is not null ${since ? sql`and ${k} >= ${since}` : sql``}
         ${reason} ${afterTime(k)}
@@ -167,7 +169,7 @@ export function offlinePageQuery(options: OfflinePageOptions): SQL {
       const timeout = sql`${stale.timeoutMs}::bigint * interval '1 millisecond'`;
       const minus = sql` - ${timeout}`;
       // FRESHEST < before implies last_seen_at < before: the same rows as staleOnline().
-      branches.push(sql`(select ${AGENT_COLUMNS}, ${usOf(sql`(${FRESHEST} + ${timeout})`)} as key_us,
+      branches.push(sql`(select ${SUMMARY_COLUMNS}, ${usOf(sql`(${FRESHEST} + ${timeout})`)} as key_us,
           true as stale, 0 as part
         from agents a
         where a.status = 'online' and ${FRESHEST} < ${tsFromMsExact(stale.beforeMs)}
@@ -177,7 +179,7 @@ export function offlinePageQuery(options: OfflinePageOptions): SQL {
     }
   }
   if (since === null) {
-    branches.push(sql`(select ${AGENT_COLUMNS}, null::bigint as key_us, false as stale, 1 as part
+    branches.push(sql`(select ${SUMMARY_COLUMNS}, null::bigint as key_us, false as stale, 1 as part
       from agents a
       where a.status = 'offline' and a.status_changed_at is null ${reason}
         ${after?.us === null ? sql`and a.id > ${after.id}` : sql``}
@@ -200,15 +202,18 @@ export async function pageOfflineAgents(
   db: DbExecutor,
   options: OfflinePageOptions,
 ): Promise<OfflinePageRow[]> {
-  const rows = await db.execute<Record<string, unknown>>(offlinePageQuery(options));
-  return rows
-    .filter((r) => r.id !== null && r.id !== undefined)
-    .map((r) => ({
-      agent: toAgentRow(r),
+  const rows = await executePrepared(db, offlinePageQuery(options));
+  const out: OfflinePageRow[] = [];
+  for (const r of rows) {
+    if (r.id === null || r.id === undefined) continue;
+    out.push({
+      agent: toSummaryRow(r),
       offlineSince: dateFromUs(r.key_us),
       staleCandidate: r.stale === true,
       key: { us: num(r.key_us), id: r.id as string },
-    }));
+    });
+  }
+  return out;
 }
 
 /**
@@ -253,7 +258,7 @@ export async function countStaleOnline(db: DbExecutor, beforeMs: number): Promis
 
 /** Whether an agents row exists for `id` (primary key lookup). */
 export async function agentExists(db: DbExecutor, id: string): Promise<boolean> {
-  const rows = await db.execute(sql`select 1 from agents where id = ${id}`);
+  const rows = await executePrepared(db, sql`select 1 from agents where id = ${id}`);
   return rows.length > 0;
 }
 

@@ -1,6 +1,7 @@
 import { type SQL, sql } from 'drizzle-orm';
 import { checkInt, DbOptionError } from '../errors.js';
-import type { AgentDescription, AgentRow, AgentStatus, JsonValue, Transport } from '../schema/agents.js';
+import type { AgentDescription, AgentRow, AgentStatus, Transport } from '../schema/agents.js';
+import { constantSql } from './prepared.js';
 
 /**
  * A position in a newest-first keyset of the read API: a time in microseconds since the Unix epoch
@@ -58,20 +59,36 @@ export function checkKey<Id extends string | number>(
   if (!okUs || !okId) throw new DbOptionError(`${name} is not a valid position: ${JSON.stringify(key)}`);
 }
 
-/** Every column of `agents a`, timestamps as microseconds, for {@link toAgentRow}. */
-export const AGENT_COLUMNS = sql`a.id, a.status, a.status_reason,
+/** What a listing shows of an agent: its status, connection timeline and description. */
+export type AgentSummaryRow = Pick<
+  AgentRow,
+  | 'id'
+  | 'status'
+  | 'statusReason'
+  | 'statusChangedAt'
+  | 'lastSeenAt'
+  | 'lastConnectedAt'
+  | 'lastDisconnectedAt'
+  | 'disconnectReason'
+  | 'transport'
+  | 'description'
+>;
+
+/**
+ * The columns of `agents a` behind {@link AgentSummaryRow}, timestamps as microseconds, for
+ * {@link toSummaryRow}. Listings read only these: every value costs the client a parse.
+ */
+export const SUMMARY_COLUMNS = constantSql(sql`a.id, a.status, a.status_reason,
   ${usOf(sql`a.status_changed_at`)} as status_changed_us, ${usOf(sql`a.last_seen_at`)} as last_seen_us,
   ${usOf(sql`a.last_connected_at`)} as last_connected_us,
   ${usOf(sql`a.last_disconnected_at`)} as last_disconnected_us,
-  a.disconnect_reason, a.current_connection_id, a.connection_epoch, a.transport, a.description,
-  a.capabilities, a.health, a.effective_config_hash, a.last_sequence_num, a.state_epoch, a.state_seq,
-  ${usOf(sql`a.created_at`)} as created_us, ${usOf(sql`a.updated_at`)} as updated_us`;
+  a.disconnect_reason, a.transport, a.description`);
 
-/** A row selected with {@link AGENT_COLUMNS}. */
+/** A row selected with {@link SUMMARY_COLUMNS}. */
 export type RawAgentRow = Record<string, unknown>;
 
-/** Maps a row selected with {@link AGENT_COLUMNS} to the drizzle row type. */
-export function toAgentRow(r: RawAgentRow): AgentRow {
+/** Maps a row selected with {@link SUMMARY_COLUMNS}. */
+export function toSummaryRow(r: RawAgentRow): AgentSummaryRow {
   return {
     id: r.id as string,
     status: r.status as AgentStatus,
@@ -81,17 +98,7 @@ export function toAgentRow(r: RawAgentRow): AgentRow {
     lastConnectedAt: dateFromUs(r.last_connected_us),
     lastDisconnectedAt: dateFromUs(r.last_disconnected_us),
     disconnectReason: (r.disconnect_reason as string | null) ?? null,
-    currentConnectionId: (r.current_connection_id as string | null) ?? null,
-    connectionEpoch: num(r.connection_epoch) ?? 0,
     transport: (r.transport as Transport | null) ?? null,
     description: (r.description as AgentDescription | null) ?? null,
-    capabilities: num(r.capabilities),
-    health: (r.health as JsonValue | null) ?? null,
-    effectiveConfigHash: (r.effective_config_hash as string | null) ?? null,
-    lastSequenceNum: num(r.last_sequence_num),
-    stateEpoch: num(r.state_epoch),
-    stateSeq: num(r.state_seq),
-    createdAt: dateFromUs(r.created_us)!,
-    updatedAt: dateFromUs(r.updated_us)!,
   };
 }

@@ -50,7 +50,7 @@ function expectedState(scenario: RandomScenario) {
       id,
       status: n.closed ? 'offline' : 'online',
       current_connection_id: n.connectionId,
-      connection_epoch: n.connectionId.split('-').at(-1)!,
+      connection_epoch: n.connectionId === null ? '0' : n.connectionId.split('-').at(-1)!,
     }));
 }
 

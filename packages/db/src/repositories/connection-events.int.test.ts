@@ -140,7 +140,7 @@ describe('applyConnectionEvents', () => {
   });
 
   it('close before open (separate batches): created offline, history completed, never online', async () => {
-    await apply([closed('c1', 3, { at: T0 + 20_000, reason: 'gateway_shutdown' })]);
+    await apply([closed('c1', 3, { at: T0 + 20_000, reason: 'connection_closed' })]);
     expect(await getAgent(h.db, 'agent-1')).toMatchObject({
       status: 'offline',
       statusChangedAt: null,
@@ -148,7 +148,7 @@ describe('applyConnectionEvents', () => {
       connectionEpoch: 3,
       currentConnectionId: 'c1',
       lastDisconnectedAt: iso(T0 + 20_000),
-      disconnectReason: 'gateway_shutdown',
+      disconnectReason: 'connection_closed',
       lastConnectedAt: null,
     });
     expect((await listHistory(h.db, 'agent-1'))[0]).toMatchObject({
@@ -169,9 +169,61 @@ describe('applyConnectionEvents', () => {
       durationSeconds: 20,
       transport: 'http',
       remoteAddress: '10.0.0.1',
-      disconnectReason: 'gateway_shutdown',
+      disconnectReason: 'connection_closed',
     });
     expect(await transitionsOf()).toEqual([]);
+  });
+
+  it('a transient close (gateway_shutdown, reconnect_requested) ends history only: the agent stays online', async () => {
+    const events = [
+      opened('c1', 1, { at: T0 }),
+      closed('c1', 1, { at: T0 + 20_000, reason: 'gateway_shutdown' }),
+      opened('c2', 2, { at: T0 + 21_000 }),
+      closed('c2', 2, { at: T0 + 40_000, reason: 'reconnect_requested' }),
+    ];
+    for (const e of events) await apply([e]);
+    const inOrder = await dumpTables(h.db);
+    // what any arrival order ends with (status_changed_at records when a change was applied)
+    const settled = async () => {
+      const a = await getAgent(h.db, 'agent-1');
+      return [
+        a?.status,
+        a?.currentConnectionId,
+        a?.connectionEpoch,
+        a?.lastDisconnectedAt,
+        a?.disconnectReason,
+      ];
+    };
+    const expected = await settled();
+    expect(await getAgent(h.db, 'agent-1')).toMatchObject({
+      status: 'online',
+      statusReason: 'connected',
+      currentConnectionId: 'c2',
+      connectionEpoch: 2,
+      lastDisconnectedAt: null,
+      disconnectReason: null,
+    });
+    expect(await transitionsOf()).toEqual(['open:c1 null->online']);
+    expect((await listHistory(h.db, 'agent-1')).map((r) => r.disconnectReason)).toEqual([
+      'reconnect_requested',
+      'gateway_shutdown',
+    ]);
+    for (const order of [
+      [3, 2, 1, 0],
+      [1, 3, 0, 2],
+    ]) {
+      await truncateTables(h.db);
+      for (const i of order) await apply([events[i]!]);
+      expect(await settled()).toEqual(expected);
+      expect((await dumpTables(h.db)).history).toEqual(inOrder.history);
+    }
+
+    // a close for another reason takes it offline
+    await apply([opened('c3', 3, { at: T0 + 50_000 }), closed('c3', 3, { at: T0 + 60_000 })]);
+    expect(await getAgent(h.db, 'agent-1')).toMatchObject({
+      status: 'offline',
+      disconnectReason: 'connection_closed',
+    });
   });
 
   it('open and close of one connection in one batch give both transitions, in either order', async () => {

@@ -3,6 +3,7 @@ import {
   type ConnectionClosed,
   type ConnectionEvent,
   type ConnectionOpened,
+  TRANSIENT_CLOSE_REASONS,
   validateConnectionEvents,
 } from '../events.js';
 import { cmp, createAndLockAgents, splitIntoRounds } from './batch.js';
@@ -43,9 +44,14 @@ export interface ConnectionBatchResult {
  *   connection changes only history: an agent that reconnected stays online. An agent in 'error'
  *   reached from 'offline' (by the sweeper) stays in error on a close of its current connection:
  *   error is left only by a reconnect; the disconnect is recorded without a transition.
+ * - A close with a transient reason (TRANSIENT_CLOSE_REASONS: gateway_shutdown, reconnect_requested)
+ *   changes only history: the agent is expected back, so it stays online (no transition) until it
+ *   reconnects or the sweeper times it out. For the agent row such a close does not exist (its
+ *   last_disconnected_at and disconnect_reason tell when and why it was last taken offline).
  * - Once every event of an agent has been applied, in whatever order and batching, status,
  *   current_connection_id and connection_epoch are the same: offline exactly when the newest
- *   connection's close is among them. The transition log records the changes as they were applied.
+ *   connection (by epoch, among those with an open or a non-transient close) has its close among
+ *   them. The transition log records the changes as they were applied.
  * - Within a batch, events may come in any order. Per agent they are applied as if the opens (by
  *   epoch) had arrived before the closes (by epoch): a valid arrival order that matches the
  *   reconnect race, so "c1 open, c2 open, c1 close" in one batch leaves the agent online on c2
@@ -83,7 +89,11 @@ export async function applyConnectionEvents(
     result.historyRowsWritten = await upsertHistory(tx, rounds.flat());
     for (const round of rounds) {
       const opens = round.filter((e): e is ConnectionOpened => e.type === 'connection_opened');
-      const closes = round.filter((e): e is ConnectionClosed => e.type === 'connection_closed');
+      // a transient close changes history only (written above), never the agent
+      const closes = round.filter(
+        (e): e is ConnectionClosed =>
+          e.type === 'connection_closed' && !TRANSIENT_CLOSE_REASONS.has(e.reason),
+      );
       for (const step of [await applyOpens(tx, opens), await applyCloses(tx, closes)]) {
         result.agentsUpdated += step.updated;
         result.transitions += step.transitions;

@@ -10,9 +10,15 @@ export interface ListOptions {
   limit?: number;
 }
 
-/** The agent's row, or null when unknown. */
+/** The agent's row, or null when unknown (a prepared statement: one round trip once prepared). */
 export async function getAgent(db: DbExecutor, id: string): Promise<AgentRow | null> {
-  const rows = await db.select().from(agents).where(eq(agents.id, id)).limit(1);
+  const rows = await db
+    .select()
+    .from(agents)
+    .where(eq(agents.id, id))
+    .limit(1)
+    .prepare('get_agent')
+    .execute();
   return rows[0] ?? null;
 }
 

@@ -1,4 +1,9 @@
-import type { ConnectionClosed, ConnectionEvent, ConnectionOpened } from '../events.js';
+import {
+  type ConnectionClosed,
+  type ConnectionEvent,
+  type ConnectionOpened,
+  TRANSIENT_CLOSE_REASONS,
+} from '../events.js';
 
 export interface EventFactoryDefaults {
   agentId?: string;
@@ -77,8 +82,12 @@ export interface RandomScenarioOptions {
 
 export interface RandomScenario {
   events: ConnectionEvent[];
-  /** Per agent: the connection with the highest epoch and whether its close is among the events. */
-  newest: Map<string, { connectionId: string; closed: boolean }>;
+  /**
+   * Per agent: the connection with the highest epoch among those with an open or a non-transient
+   * close, and whether that close is among the events; connectionId null (and closed) when the agent
+   * only has transient closes.
+   */
+  newest: Map<string, { connectionId: string | null; closed: boolean }>;
 }
 
 /**
@@ -96,10 +105,11 @@ export function randomConnectionScenario(
     'connection_closed',
     'heartbeat_timeout',
     'gateway_shutdown',
+    'reconnect_requested',
     'replaced',
   ];
   const events: ConnectionEvent[] = [];
-  const newest = new Map<string, { connectionId: string; closed: boolean }>();
+  const newest: RandomScenario['newest'] = new Map();
   let epoch = 0;
   let clock = Date.UTC(2026, 0, 1);
   for (let a = 0; a < agents; a++) {
@@ -119,8 +129,9 @@ export function randomConnectionScenario(
           opened(connectionId, epoch, { agentId, gatewayId, transport, at: clock, remoteAddress: null }),
         );
       }
+      const closeReason = hasClose ? reasons[Math.floor(random() * reasons.length)]! : null;
       if (hasClose) {
-        const reason = reasons[Math.floor(random() * reasons.length)]!;
+        const reason = closeReason!;
         events.push(
           closed(connectionId, epoch, {
             agentId,
@@ -130,7 +141,13 @@ export function randomConnectionScenario(
           }),
         );
       }
-      newest.set(agentId, { connectionId, closed: hasClose });
+      // a transient close alone leaves status, current connection and epoch as they were
+      const transientClose = hasClose && TRANSIENT_CLOSE_REASONS.has(closeReason!);
+      if (hasOpen || (hasClose && !transientClose)) {
+        newest.set(agentId, { connectionId, closed: hasClose && !transientClose });
+      } else if (!newest.has(agentId)) {
+        newest.set(agentId, { connectionId: null, closed: true });
+      }
     }
   }
   return { events, newest };

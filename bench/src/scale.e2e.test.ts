@@ -1,0 +1,83 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { leftovers, numbersIn } from './scenarios/e2e-checks.js';
+import type { ScaleReport } from './scenarios/scale-report.js';
+
+const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
+const run = promisify(execFile);
+const AGENTS = 300;
+
+let outDir: string;
+
+beforeAll(async () => {
+  outDir = await mkdtemp(join(tmpdir(), 'bench-scale-e2e-'));
+});
+
+afterAll(async () => {
+  await rm(outDir, { recursive: true, force: true });
+});
+
+describe('pnpm bench scale', () => {
+  it('holds a small fleet on two gateways, checks it online, measures the baseline, and cleans up', async () => {
+    const args = [
+      'scale',
+      '--agents',
+      String(AGENTS),
+      '--gateways',
+      '2',
+      '--agents-per-generator',
+      '150', // two generator processes: the sharded path
+      '--heartbeat',
+      '1',
+      '--duration',
+      '2',
+      '--out',
+      outDir,
+    ];
+    const { stdout } = await run(process.execPath, [CLI, ...args], { timeout: 90_000 });
+    const files = await readdir(outDir);
+    const json = files.find((f) => f.endsWith('.json'));
+    const md = files.find((f) => f.endsWith('.md'));
+    expect(json).toMatch(/^scale-\d{8}T\d{6}Z-300a\.json$/);
+    const report = JSON.parse(await readFile(join(outDir, json!), 'utf8')) as ScaleReport;
+    const markdown = await readFile(join(outDir, md!), 'utf8');
+    expect(stdout).toBe(markdown);
+
+    expect(report.schema).toBe('opamp-fleet/bench-scale@1');
+    expect(report.command).toBe(`pnpm bench ${args.join(' ')}`);
+    expect(report.environment.cpuCount).toBeGreaterThan(0);
+    expect(report.settings).toMatchObject({ agents: AGENTS, gateways: 2, workers: 1, sweepers: 1 });
+    expect(report.settings.generatorProcesses).toBeGreaterThanOrEqual(2);
+    expect(report.connect.connected).toBe(AGENTS);
+    expect(report.gateway.connected).toBe(AGENTS);
+    expect(report.gateway.processes).toBe(2);
+    expect(report.online).toMatchObject({ expected: AGENTS, online: AGENTS });
+    expect(report.heartbeats.replied).toBeLessThanOrEqual(report.heartbeats.sent);
+    expect(report.heartbeats.replied + report.heartbeats.unanswered).toBe(report.heartbeats.sent);
+    expect(report.heartbeats.latencyMs.count).toBe(report.heartbeats.replied);
+    expect(report.baseline?.connected).toBe(AGENTS);
+    expect(report.baseline?.processes).toBe(2);
+    expect(report.complete).toBe(report.heartbeats.unanswered === 0 && report.heartbeats.badReplies === 0);
+    for (const [path, value] of numbersIn({
+      gateway: report.gateway,
+      baseline: report.baseline,
+      ratios: report.ratios,
+      cpu: { gateways: report.cpu.gateways, workers: report.cpu.workers, host: report.cpu.host },
+    })) {
+      if (path.endsWith('pressurePercent')) continue; // null on kernels without PSI
+      expect(Number.isFinite(value), path).toBe(true);
+    }
+    expect(markdown).toContain('| server RSS per connection after connect (KiB) |');
+    expect(markdown).toContain(`| agents online in Postgres | ${AGENTS} / ${AGENTS}`);
+
+    expect(await leftovers(report.settings.database, report.settings.redisKeyPrefix)).toEqual({
+      databases: 0,
+      keys: 0,
+    });
+  }, 100_000);
+});

@@ -1,0 +1,355 @@
+/**
+ * `pnpm bench scale` (scaleCli): N WebSocket agents held by G gateway processes sharing one port,
+ * heartbeating through Redis -> worker -> Postgres with a sweeper running; then every agent is
+ * checked `online` in Postgres, and the same N connections are held by raw uWS echo processes as the
+ * same-run baseline of memory per connection and connect cost.
+ */
+import os from 'node:os';
+import { resolve } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
+import postgres from 'postgres';
+import { createGenerator } from '../load/create-generator.js';
+import { startProgress } from '../load/progress.js';
+import type { ConnectOutcome, GeneratorUsage, LoadGenerator, ReplyCheck } from '../load/types.js';
+import { readCpuOf } from '../metrics/cpu-groups.js';
+import { readRssBytes } from '../metrics/proc.js';
+import { ratio, summarize } from '../metrics/stats.js';
+import { phaseUsage, SATURATION_THRESHOLD } from '../report/build.js';
+import { collectEnvironment } from '../report/environment.js';
+import { startAppProcesses } from '../targets/app-processes.js';
+import { startBaseline } from '../targets/baseline-target.js';
+import { createBenchDatabase } from '../targets/bench-database.js';
+import { startGateways } from '../targets/gateway-target.js';
+import { openRedisNamespace } from '../targets/redis-namespace.js';
+import { startWorkers } from '../targets/worker-target.js';
+import { OPAMP_PATH, SERVER_LIMITS } from './connect.js';
+import { findPostgresPids, findRedisPids, readServerCpu, serverCpu } from './heartbeat-steps.js';
+import type { ScenarioCli, ScenarioContext, ScenarioOutput } from './registry.js';
+import { parseScaleArgs, SCALE_USAGE, type ScaleOptions } from './scale-args.js';
+import {
+  formatScaleMarkdown,
+  type GeneratorPhase,
+  type HeldFleet,
+  SCALE_REPORT_SCHEMA,
+  type ScaleReport,
+  scaleRatios,
+} from './scale-report.js';
+
+/** Each heartbeat interval is scaled by a uniform factor within 1 ± JITTER. */
+const JITTER = 0.1;
+const REPLY_TIMEOUT_MS = 10_000;
+const ONLINE_POLL_MS = 1000;
+/** Phases shorter than this are dominated by start-up work: not judged for generator saturation. */
+const SATURATION_MIN_WALL_SECONDS = 1;
+/** Pause between connecting the baseline fleet and reading its RSS (uWS settles its buffers). */
+const BASELINE_SETTLE_MS = 2000;
+/** Margin after the first heartbeat interval before the sweeper starts (the generator's send lag). */
+const SWEEPER_START_SLACK_MS = 1000;
+
+interface Servers {
+  url: string;
+  pids: readonly number[];
+  replyCheck: ReplyCheck;
+}
+
+function generatorPhase(usage: GeneratorUsage, wallSeconds: number): GeneratorPhase {
+  const phase = phaseUsage(usage, wallSeconds);
+  return {
+    ...phase,
+    saturated:
+      phase.wallSeconds >= SATURATION_MIN_WALL_SECONDS &&
+      phase.peakProcessCpuPercent >= SATURATION_THRESHOLD * 100,
+  };
+}
+
+async function readHeld(pids: readonly number[]): Promise<{ rssBytes: number; cpuSeconds: number }> {
+  const [rss, cpu] = await Promise.all([Promise.all(pids.map((pid) => readRssBytes(pid))), readCpuOf(pids)]);
+  return {
+    rssBytes: rss.reduce((a, b) => a + b, 0),
+    cpuSeconds: [...cpu.values()].reduce((a, b) => a + b, 0),
+  };
+}
+
+/** Connects the whole fleet to `servers` and reads their RSS and CPU around it. */
+async function connectFleet(
+  servers: Servers,
+  o: ScaleOptions,
+  context: ScenarioContext,
+  label: string,
+): Promise<{ generator: LoadGenerator; connect: ConnectOutcome; held: HeldFleet }> {
+  const before = await readHeld(servers.pids);
+  const generatorProcesses = Math.ceil(o.agents / o.agentsPerGenerator);
+  const generator = await createGenerator(
+    {
+      url: servers.url,
+      token: null,
+      start: 0,
+      end: o.agents,
+      dialConcurrency: Math.max(1, Math.ceil(o.dialConcurrency / generatorProcesses)),
+      agentsPerSourceAddress: o.agentsPerSourceAddress,
+      replyCheck: servers.replyCheck,
+    },
+    o.agentsPerGenerator,
+  );
+  context.cleanup.push(() => generator.close());
+  const stopProgress = startProgress(label, () => generator.counters(), context.progress);
+  const started = performance.now();
+  const connect = await generator.connect().finally(stopProgress);
+  const wallSeconds = (performance.now() - started) / 1000;
+  if (servers.replyCheck === 'echo') await sleep(BASELINE_SETTLE_MS);
+  const after = await readHeld(servers.pids);
+  const fullFleetSeconds = Math.max(0, (connect.lastReplyAt - connect.firstDialAt) / 1000);
+  return {
+    generator,
+    connect,
+    held: {
+      processes: servers.pids.length,
+      connected: connect.connected,
+      rssBeforeBytes: before.rssBytes,
+      rssAfterConnectBytes: after.rssBytes,
+      rssPerConnectionBytes: ratio(after.rssBytes - before.rssBytes, connect.connected),
+      cpuMicrosPerConnect: ratio((after.cpuSeconds - before.cpuSeconds) * 1e6, connect.connected),
+      connectRatePerSecond: ratio(connect.connected, fullFleetSeconds),
+      fullFleetSeconds,
+      generator: generatorPhase(connect.usage, wallSeconds),
+    },
+  };
+}
+
+/** How long the online check waits: the worker may still be writing the connect phase's events. */
+function onlineTimeoutMs(agents: number): number {
+  return Math.max(60_000, 2 * agents);
+}
+
+/** Polls the run's agents table until `expected` agents are online or `timeoutMs` passed. */
+async function waitOnline(
+  sql: postgres.Sql,
+  expected: number,
+  timeoutMs: number,
+): Promise<ScaleReport['online']> {
+  const started = performance.now();
+  for (;;) {
+    const [row] = await sql<{ n: number }[]>`select count(*)::int as n from agents where status = 'online'`;
+    const online = row?.n ?? 0;
+    const waitedSeconds = (performance.now() - started) / 1000;
+    if (online >= expected || waitedSeconds * 1000 >= timeoutMs) return { expected, online, waitedSeconds };
+    await sleep(ONLINE_POLL_MS);
+  }
+}
+
+/** The gateway side of the run: cluster up, fleet connected, heartbeat phase, online check. */
+async function gatewayRun(o: ScaleOptions, context: ScenarioContext) {
+  const { cleanup } = context;
+  const ns = cleanup.track(await openRedisNamespace(context.redisUrl), (n) => n.close());
+  const database = cleanup.track(await createBenchDatabase(context.adminDatabaseUrl), (d) => d.drop());
+  const sql = cleanup.track(
+    postgres(database.url, {
+      max: 1,
+      onnotice: () => {},
+      connection: { application_name: 'opamp-bench-probe' },
+    }),
+    (s) => s.end({ timeout: 5 }),
+  );
+  const [gateways, workers] = await Promise.all([
+    startGateways({
+      processes: o.gateways,
+      redisUrl: context.redisUrl,
+      path: OPAMP_PATH,
+      maxMessageBytes: SERVER_LIMITS.maxMessageBytes,
+      idleTimeoutSeconds: SERVER_LIMITS.idleTimeoutSeconds,
+      heartbeatIntervalSeconds: o.heartbeatSeconds,
+      keyPrefix: ns.keyPrefix,
+    }).then((g) => cleanup.track(g, (x) => x.stop())),
+    startWorkers({
+      processes: 1,
+      redisUrl: context.redisUrl,
+      keyPrefix: ns.keyPrefix,
+      databaseUrl: database.url,
+    }).then((w) => cleanup.track(w, (x) => x.stop())),
+  ]);
+  context.progress(`servers up: ${o.gateways} gateway(s), 1 worker, database ${database.name}`);
+  const { generator, connect, held } = await connectFleet(
+    { url: gateways.url, pids: gateways.pids, replyCheck: 'opamp' },
+    o,
+    context,
+    'scale',
+  );
+  context.progress(`connected ${connect.connected}/${o.agents}; heartbeats every ${o.heartbeatSeconds} s`);
+
+  const pids = {
+    gateways: gateways.pids,
+    workers: workers.pids,
+    redis: await findRedisPids(ns.redis),
+    postgres: () => findPostgresPids(sql, database.name),
+  };
+  const stopProgress = startProgress('scale', () => generator.counters(), context.progress);
+  await generator.startStream(o.heartbeatSeconds * 1000, JITTER);
+  // Agents heartbeat only once the whole fleet is connected: the sweeper starts after every agent
+  // sent its first heartbeat, else it would take the first agents offline during a long connect.
+  await sleep(o.heartbeatSeconds * 1000 * (1 + JITTER) + SWEEPER_START_SLACK_MS);
+  const sweepers = cleanup.track(
+    await startAppProcesses('sweeper', [
+      {
+        REDIS_URL: context.redisUrl,
+        REDIS_KEY_PREFIX: ns.keyPrefix,
+        DATABASE_URL: database.url,
+        SWEEPER_ID: 'bench-sweeper-1',
+        OFFLINE_TIMEOUT_SECONDS: String(o.offlineTimeoutSeconds),
+      },
+    ]),
+    (x) => x.stop(),
+  );
+  context.progress(`sweeper up; measuring ${o.durationSeconds} s`);
+  await generator.markStream();
+  const cpuBefore = await readServerCpu(pids);
+  const started = performance.now();
+  await sleep(o.durationSeconds * 1000);
+  const cpuAfter = await readServerCpu(pids);
+  const wallSeconds = (performance.now() - started) / 1000;
+  const afterStream = await readHeld(gateways.pids);
+  context.progress('checking agents online in Postgres (heartbeats go on)');
+  const online = await waitOnline(sql, connect.connected, onlineTimeoutMs(o.agents));
+  const stream = await generator.stopStream(REPLY_TIMEOUT_MS).finally(stopProgress);
+  await generator.close();
+  await Promise.all([gateways.stop(), workers.stop(), sweepers.stop()]);
+  return {
+    ns,
+    database,
+    gateways,
+    connect,
+    held,
+    stream,
+    wallSeconds,
+    online,
+    afterStream,
+    cpu: serverCpu(cpuBefore, cpuAfter, wallSeconds),
+  };
+}
+
+/** The same fleet held by raw uWS echo processes, one per gateway. */
+async function baselineRun(o: ScaleOptions, context: ScenarioContext): Promise<HeldFleet> {
+  const echo = context.cleanup.track(
+    await startBaseline({
+      processes: o.gateways,
+      path: OPAMP_PATH,
+      maxPayloadLength: SERVER_LIMITS.maxMessageBytes,
+      idleTimeoutSeconds: SERVER_LIMITS.idleTimeoutSeconds,
+      maxBackpressureBytes: SERVER_LIMITS.maxBackpressureBytes,
+    }),
+    (e) => e.stop(),
+  );
+  const { generator, held } = await connectFleet(echo, o, context, 'baseline');
+  await generator.close();
+  await echo.stop();
+  return held;
+}
+
+async function runScale(o: ScaleOptions, context: ScenarioContext): Promise<ScaleReport> {
+  const startedAt = new Date();
+  const environment = await collectEnvironment(startedAt);
+  const gw = await gatewayRun(o, context);
+  const baseline = o.baseline ? await baselineRun(o, context) : null;
+  const { stream, cpu } = gw;
+  const windowSeconds = Math.max(0, (stream.windowEndedAt - stream.windowStartedAt) / 1000);
+  const groups = [cpu.gateways, cpu.workers, cpu.redis, cpu.postgres];
+  const serverSeconds = groups.reduce((n, g) => n + (g?.cpuSeconds ?? 0), 0);
+  const agents = o.agents;
+  const repliesPerSecond = ratio(stream.replied, windowSeconds) ?? 0;
+  return {
+    schema: SCALE_REPORT_SCHEMA,
+    scenario: 'scale',
+    startedAt: startedAt.toISOString(),
+    finishedAt: new Date().toISOString(),
+    complete:
+      gw.connect.connected === agents &&
+      stream.unanswered === 0 &&
+      stream.badReplies === 0 &&
+      gw.online.online >= agents &&
+      (baseline === null || baseline.connected === agents),
+    command: context.command,
+    environment,
+    loadAverageEnd1m: os.loadavg()[0] ?? 0,
+    settings: {
+      agents,
+      gateways: o.gateways,
+      workers: 1,
+      sweepers: 1,
+      heartbeatSeconds: o.heartbeatSeconds,
+      jitter: JITTER,
+      durationSeconds: o.durationSeconds,
+      offlineTimeoutSeconds: o.offlineTimeoutSeconds,
+      dialConcurrency: o.dialConcurrency,
+      agentsPerSourceAddress: o.agentsPerSourceAddress,
+      agentsPerGenerator: o.agentsPerGenerator,
+      generatorProcesses: gw.connect.usage.processes,
+      redisKeyPrefix: gw.ns.keyPrefix,
+      database: gw.database.name,
+    },
+    connect: {
+      requested: gw.connect.requested,
+      connected: gw.connect.connected,
+      failed: gw.connect.failed,
+      dialErrors: gw.connect.dialErrors,
+      handshakeMs: summarize(gw.connect.handshakeMs),
+      firstReplyMs: summarize(gw.connect.firstReplyMs),
+    },
+    heartbeats: {
+      windowSeconds,
+      sent: stream.sent,
+      replied: stream.replied,
+      unanswered: stream.unanswered,
+      skippedInFlight: stream.skippedInFlight,
+      badReplies: stream.badReplies,
+      unexpectedCloses: stream.unexpectedCloses,
+      repliesPerSecond,
+      latencyMs: summarize(stream.latencyMs),
+      sendLagMs: summarize(stream.sendLagMs),
+    },
+    online: gw.online,
+    gateway: {
+      ...gw.held,
+      rssAfterStreamBytes: gw.afterStream.rssBytes,
+      rssPerConnectionAfterStreamBytes: ratio(
+        gw.afterStream.rssBytes - gw.held.rssBeforeBytes,
+        gw.connect.connected,
+      ),
+      generatorStream: generatorPhase(stream.usage, gw.wallSeconds),
+      generatorRssBytes: Math.max(gw.connect.usage.rssBytes, stream.usage.rssBytes),
+    },
+    cpu: {
+      gateways: cpu.gateways,
+      workers: cpu.workers,
+      redis: cpu.redis,
+      postgres: cpu.postgres,
+      host: cpu.host,
+      serverMicrosPerHeartbeat: ratio(serverSeconds * 1e6, repliesPerSecond * gw.wallSeconds),
+    },
+    baseline,
+    ratios: scaleRatios(gw.held, baseline),
+  };
+}
+
+async function run(argv: readonly string[], context: ScenarioContext): Promise<ScenarioOutput> {
+  const options = parseScaleArgs(argv);
+  try {
+    const report = await runScale(options, context);
+    return {
+      report,
+      markdown: formatScaleMarkdown(report),
+      agents: options.agents,
+      outDir: options.out === null ? null : resolve(options.out),
+      json: options.json,
+    };
+  } finally {
+    await context.cleanup.run();
+  }
+}
+
+export const scaleCli: ScenarioCli = {
+  name: 'scale',
+  summary:
+    'N agents (default 100000) held by G gateways, heartbeating, all online in Postgres; uWS echo baseline',
+  usage: SCALE_USAGE,
+  run,
+};
