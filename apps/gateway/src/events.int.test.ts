@@ -48,6 +48,23 @@ function post(body: Uint8Array) {
 }
 
 describe('connection and state events of WebSocket agents', () => {
+  it('a goodbye followed at once by the close (no wait for the reply) is recorded as agent_disconnect', async () => {
+    const uid = newInstanceUid();
+    const a = await gw.connect({ instanceUid: uid });
+    await a.send();
+    a.sendRaw(
+      encodeWsAgentFrame({
+        instanceUid: uid,
+        sequenceNum: 1,
+        capabilities: DEFAULT_TEST_AGENT_CAPABILITIES,
+        agentDisconnect: {},
+      }),
+    );
+    await a.close();
+    const [, , closed] = await eventsOf(uidBytesToId(uid), 3);
+    expect(closed).toMatchObject({ type: 'connection_closed', reason: 'agent_disconnect' });
+  });
+
   it('connect, status, goodbye: exactly opened, state, closed(agent_disconnect); a reconnect has a greater epoch', async () => {
     const uid = newInstanceUid();
     const a = await gw.connect({ instanceUid: uid });

@@ -35,6 +35,8 @@ export interface WsTransportOptions {
  */
 export class WsTransport {
   private readonly clock: MonotonicClock;
+  /** Peer closes waiting for the messages the peer sent before them (see close()). */
+  private readonly peerClosed = new Map<WsConnection, { code: number; cause: CloseCause }>();
   private readonly firstMessageDeadlines: DeadlineQueue<WsConnection>;
 
   constructor(private readonly o: WsTransportOptions) {
@@ -66,9 +68,22 @@ export class WsTransport {
     else conn.backlog.push(frame);
   }
 
-  /** The socket closed: its binding ends with the reason (see ConnectionCloseReason). */
+  /**
+   * The socket closed: its binding ends with the reason (see ConnectionCloseReason). When the peer
+   * closed while messages it sent before are still being handled (an agent sends agent_disconnect
+   * and closes at once, as opamp-go does), the binding ends once they are, so a goodbye among them is
+   * recorded as agent_disconnect rather than connection_closed.
+   */
   close(conn: WsConnection | undefined, code: number, cause: CloseCause): void {
     if (conn === undefined) return;
+    if (conn.inFlight > 0 && conn.closeKind === null) {
+      this.peerClosed.set(conn, { code, cause });
+      return;
+    }
+    this.ended(conn, code, cause);
+  }
+
+  private ended(conn: WsConnection, code: number, cause: CloseCause): void {
     const kind = conn.closeKind;
     let reason: ConnectionCloseReason = 'connection_closed';
     if (kind !== null) reason = CLOSE_EVENT_REASONS[kind];
@@ -113,11 +128,20 @@ export class WsTransport {
       next = conn.backlog?.shift();
       if (conn.backlog?.length === 0) conn.backlog = null;
     }
+    const closed = this.peerClosed.get(conn);
+    if (closed !== undefined) {
+      this.peerClosed.delete(conn);
+      this.ended(conn, closed.code, closed.cause);
+    }
   }
 
   private deliver(conn: WsConnection, outcome: Outcome): void {
     conn.compactUid();
-    if (conn.closed) return;
+    if (conn.closed) {
+      // the peer closed right after its goodbye: the goodbye is why the connection ended
+      if (outcome.follow === 'goodbye') conn.closeKind ??= 'goodbye';
+      return;
+    }
     const result = conn.socket.send(encodeWsFrame(outcome.reply));
     if (result === 'buffered' || result === 'dropped') this.o.metrics.sendBackpressure.inc({ result });
     if (outcome.follow === 'goodbye') conn.close('goodbye');

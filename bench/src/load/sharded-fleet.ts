@@ -70,7 +70,7 @@ function spawnShard(): Shard {
       waiting?.reject(new ShardError(`generator ${child.pid}: ${message.message}`));
     else waiting?.resolve(message);
   });
-  child.on('exit', (code, signal) => {
+  child.on('close', (code, signal) => {
     shard.waiting?.reject(new ShardError(`generator ${child.pid} exited (code ${code}, signal ${signal})`));
     shard.waiting = null;
   });

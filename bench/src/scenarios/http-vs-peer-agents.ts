@@ -95,8 +95,8 @@ export function judgeReply(reply: Reply, uid: Uint8Array): string | null {
 }
 
 function main(): void {
-  const send = (event: HttpLoadEvent): void => {
-    process.send?.(event);
+  const send = (event: HttpLoadEvent, sent?: () => void): void => {
+    process.send?.(event, undefined, {}, sent);
   };
   let measuring = false;
   let stopping = false;
@@ -194,15 +194,18 @@ function main(): void {
       stopping = true;
       void Promise.all(loops).then(() => {
         clearInterval(timer);
-        send({
-          type: 'result',
-          polls,
-          agentsAnswered,
-          errors,
-          latencyMs: Float64Array.from(latencies),
-          cpuSeconds: (user + system) / 1e6,
-        });
-        process.disconnect();
+        send(
+          {
+            type: 'result',
+            polls,
+            agentsAnswered,
+            errors,
+            latencyMs: Float64Array.from(latencies),
+            cpuSeconds: (user + system) / 1e6,
+          },
+          // disconnect only once the result is written: right after send() it can be lost
+          () => process.disconnect(),
+        );
       });
     }
   });

@@ -47,8 +47,10 @@ export function startHttpLoad(url: string, agents: number, processes: number, ra
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
     children.push(child);
+    // 'close', not 'exit': it comes after the IPC channel is drained, so a result sent just before
+    // the child exits is never lost to the race
     const exited = new Promise<never>((_, reject) =>
-      child.once('exit', (code, signal) =>
+      child.once('close', (code, signal) =>
         reject(new Error(`HTTP load process ${i + 1} exited (${code ?? signal})`)),
       ),
     );

@@ -249,7 +249,7 @@ class ChildPart implements SimPart {
         waiting?.reject(new SimError(`simulator ${this.child.pid}: ${message.message}`));
       else waiting?.resolve(message.result);
     });
-    this.child.on('exit', (code, signal) => {
+    this.child.on('close', (code, signal) => {
       this.waiting?.reject(
         new SimError(`simulator ${this.child.pid} exited (code ${code}, signal ${signal})`),
       );
