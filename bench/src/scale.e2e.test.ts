@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { expectChartsLinked } from './report/chart-checks.js';
 import { leftovers, numbersIn } from './scenarios/e2e-checks.js';
 import type { ScaleReport } from './scenarios/scale-report.js';
 
@@ -47,6 +48,12 @@ describe('pnpm bench scale', () => {
     const report = JSON.parse(await readFile(join(outDir, json!), 'utf8')) as ScaleReport;
     const markdown = await readFile(join(outDir, md!), 'utf8');
     expect(stdout).toBe(markdown);
+    const base = json!.replace(/\.json$/, '');
+    const charts: Record<string, string> = {};
+    for (const f of files.filter((name) => name.endsWith('.svg'))) {
+      charts[f.slice(base.length + 1, -'.svg'.length)] = await readFile(join(outDir, f), 'utf8');
+    }
+    expectChartsLinked(base, markdown, charts, ['connected', 'latency']);
 
     expect(report.schema).toBe('opamp-fleet/bench-scale@1');
     expect(report.command).toBe(`pnpm bench ${args.join(' ')}`);

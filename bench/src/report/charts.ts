@@ -6,6 +6,7 @@
  */
 import type { Summary } from '../metrics/stats.js';
 import { timelinePoints } from '../metrics/timeline.js';
+import type { ScaleReport } from '../scenarios/scale-report.js';
 import type { HeartbeatThroughputReport } from './heartbeat-types.js';
 import { latencyChart, lineChart, type Point } from './svg.js';
 import type { ConnectReport, TargetRun } from './types.js';
@@ -72,6 +73,29 @@ export function heartbeatCharts(report: HeartbeatThroughputReport): Record<strin
       series: [
         { label: 'heartbeats/s answered', points: timelinePoints(report.timeline, 'repliesPerSecond') },
         { label: 'connected agents', points: timelinePoints(report.timeline, 'connected') },
+      ],
+    }),
+  };
+}
+
+/** `scale`: connected agents over time while the fleet connects (gateways vs raw uWS echo) and heartbeat latency. */
+export function scaleCharts(report: ScaleReport): Record<string, string> {
+  const agents = report.settings.agents.toLocaleString('en-US');
+  const runs = [
+    { label: TARGET_LABELS.gateway, fleet: report.gateway },
+    ...(report.baseline === null ? [] : [{ label: TARGET_LABELS.baseline, fleet: report.baseline }]),
+  ];
+  return {
+    connected: lineChart({
+      title: `Connected agents over time (${agents} agents)`,
+      xLabel: 'seconds since the first dial',
+      yLabel: 'connected agents',
+      series: runs.map((r) => ({ label: r.label, points: timelinePoints(r.fleet.timeline, 'connected') })),
+    }),
+    latency: latencyChart({
+      title: `Heartbeat latency, ${agents} agents every ${report.settings.heartbeatSeconds} s`,
+      series: [
+        { label: TARGET_LABELS.gateway, percentiles: summaryPercentiles(report.heartbeats.latencyMs) },
       ],
     }),
   };

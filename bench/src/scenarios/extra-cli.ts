@@ -1,4 +1,5 @@
 import { resolve } from 'node:path';
+import { apiCharts } from '../report/api-charts.js';
 import { offlineCharts } from '../report/offline-charts.js';
 import { runApiLatencyScenario } from './api-latency.js';
 import { formatApiMarkdown } from './api-latency-report.js';
@@ -22,7 +23,7 @@ async function runExtra(argv: readonly string[], context: ScenarioContext): Prom
     return { ...common, report, markdown: formatOfflineMarkdown(report), charts: offlineCharts(report) };
   }
   const report = await runApiLatencyScenario(options, context).finally(() => context.cleanup.run());
-  return { ...common, report, markdown: formatApiMarkdown(report) };
+  return { ...common, report, markdown: formatApiMarkdown(report), charts: apiCharts(report) };
 }
 
 export const offlineDetectionCli: ScenarioCli = {

@@ -1,6 +1,7 @@
 /** The `scale` report (ScaleReport), its derived figures (scaleFigures) and Markdown (formatScaleMarkdown). */
 import type { HostCpuUsage } from '../metrics/host-cpu.js';
 import { ratio, type Summary } from '../metrics/stats.js';
+import type { Timeline } from '../metrics/timeline.js';
 import type { Environment, PhaseUsage } from '../report/types.js';
 
 export const SCALE_REPORT_SCHEMA = 'opamp-fleet/bench-scale@1';
@@ -25,6 +26,8 @@ export interface HeldFleet {
   /** First dial to the last agent's first reply. */
   fullFleetSeconds: number;
   generator: GeneratorPhase;
+  /** Connected agents and replies per second, once a second, from the first dial to the full fleet. */
+  timeline: Timeline;
 }
 
 export interface ScaleReport {

@@ -15,7 +15,9 @@ import type { ConnectOutcome, GeneratorUsage, LoadGenerator, ReplyCheck } from '
 import { readCpuOf } from '../metrics/cpu-groups.js';
 import { readRssBytes } from '../metrics/proc.js';
 import { ratio, summarize } from '../metrics/stats.js';
+import { startTimeline } from '../metrics/timeline.js';
 import { phaseUsage, SATURATION_THRESHOLD } from '../report/build.js';
+import { scaleCharts } from '../report/charts.js';
 import { collectEnvironment } from '../report/environment.js';
 import { startAppProcesses } from '../targets/app-processes.js';
 import { startBaseline } from '../targets/baseline-target.js';
@@ -95,7 +97,9 @@ async function connectFleet(
   context.cleanup.push(() => generator.close());
   const stopProgress = startProgress(label, () => generator.counters(), context.progress);
   const started = performance.now();
+  const timeline = startTimeline(() => generator.counters());
   const connect = await generator.connect().finally(stopProgress);
+  const connectTimeline = timeline.stop();
   const wallSeconds = (performance.now() - started) / 1000;
   if (servers.replyCheck === 'echo') await sleep(BASELINE_SETTLE_MS);
   const after = await readHeld(servers.pids);
@@ -113,6 +117,7 @@ async function connectFleet(
       connectRatePerSecond: ratio(connect.connected, fullFleetSeconds),
       fullFleetSeconds,
       generator: generatorPhase(connect.usage, wallSeconds),
+      timeline: connectTimeline,
     },
   };
 }
@@ -337,6 +342,7 @@ async function run(argv: readonly string[], context: ScenarioContext): Promise<S
     return {
       report,
       markdown: formatScaleMarkdown(report),
+      charts: scaleCharts(report),
       agents: options.agents,
       outDir: options.out === null ? null : resolve(options.out),
       json: options.json,

@@ -136,7 +136,8 @@ export function rowsOf(report: StoredReport): SummaryRow[] {
 const cell = (text: string): string => text.replaceAll('|', '\\|');
 
 /** The Markdown results table of `reports`, with the machine and, per scenario, its run. */
-export function formatSummary(reports: readonly StoredReport[]): string {
+export function formatSummary(all: readonly StoredReport[]): string {
+  const reports = all.filter((r) => rowsOf(r).length > 0);
   const machines = new Set(
     reports.map((r) => {
       const e = r.environment ?? {};
