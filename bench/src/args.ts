@@ -17,6 +17,38 @@ export type TargetKind = (typeof TARGET_KINDS)[number];
  */
 export const MAX_CONNECTIONS_PER_PROCESS = 19_000;
 
+/** Throws unless `gateways` server processes can hold `agents` connections (open-file limit). */
+export function checkAgentsPerServer(agents: number, gateways: number): void {
+  if (agents / gateways <= MAX_CONNECTIONS_PER_PROCESS) return;
+  throw new ArgsError(
+    `--agents ${agents} over --gateways ${gateways} exceeds ${MAX_CONNECTIONS_PER_PROCESS} connections per ` +
+      `server process (open-file limit); use --gateways ${Math.ceil(agents / MAX_CONNECTIONS_PER_PROCESS)} or more`,
+  );
+}
+
+/** The load generator's options (`--dial-concurrency`, `--agents-per-address`, `--agents-per-generator`). */
+export function generatorOptions(values: {
+  'dial-concurrency'?: string;
+  'agents-per-address'?: string;
+  'agents-per-generator'?: string;
+}): { dialConcurrency: number; agentsPerSourceAddress: number; agentsPerGenerator: number } {
+  return {
+    dialConcurrency: positiveInteger('dial-concurrency', values['dial-concurrency'], 200, 10_000),
+    agentsPerSourceAddress: positiveInteger(
+      'agents-per-address',
+      values['agents-per-address'],
+      5_000,
+      20_000,
+    ),
+    agentsPerGenerator: positiveInteger(
+      'agents-per-generator',
+      values['agents-per-generator'],
+      MAX_CONNECTIONS_PER_PROCESS,
+      MAX_CONNECTIONS_PER_PROCESS,
+    ),
+  };
+}
+
 /** Validated command line of the bench CLI. */
 export interface BenchOptions {
   scenario: ScenarioName;
@@ -153,13 +185,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
   const agents = positiveInteger('agents', values.agents, defaults.agents, 1_000_000);
   const gateways = positiveInteger('gateways', values.gateways, defaults.gateways, 64);
   const target = websocketUrl(values.target);
-  if (target === null && agents / gateways > MAX_CONNECTIONS_PER_PROCESS) {
-    const needed = Math.ceil(agents / MAX_CONNECTIONS_PER_PROCESS);
-    throw new ArgsError(
-      `--agents ${agents} over --gateways ${gateways} exceeds ${MAX_CONNECTIONS_PER_PROCESS} connections per ` +
-        `server process (open-file limit); use --gateways ${needed} or more`,
-    );
-  }
+  if (target === null) checkAgentsPerServer(agents, gateways);
   if (values.token !== undefined && target === null) {
     throw new ArgsError('--token only applies with --target (local gateways run without auth)');
   }
@@ -181,19 +207,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
     target,
     token: values.token ?? null,
     only: oneOf('only', values.only, TARGET_KINDS),
-    dialConcurrency: positiveInteger('dial-concurrency', values['dial-concurrency'], 200, 10_000),
-    agentsPerSourceAddress: positiveInteger(
-      'agents-per-address',
-      values['agents-per-address'],
-      5_000,
-      20_000,
-    ),
-    agentsPerGenerator: positiveInteger(
-      'agents-per-generator',
-      values['agents-per-generator'],
-      MAX_CONNECTIONS_PER_PROCESS,
-      MAX_CONNECTIONS_PER_PROCESS,
-    ),
+    ...generatorOptions(values),
     json: values.json === true,
     help,
   };

@@ -1,19 +1,23 @@
 import { applyConnectionEvents, flushLastSeen, getAgent, listHistory } from '@opamp-fleet/db';
-import { opened, truncateTables } from '@opamp-fleet/db/testing';
+import { opened } from '@opamp-fleet/db/testing';
 import {
   createCommandBus,
   createConnectionRegistry,
   createSessionStore,
   type GatewayCommand,
 } from '@opamp-fleet/presence';
-import { deleteByPrefix, eventually } from '@opamp-fleet/testkit';
+import { eventually } from '@opamp-fleet/testkit';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createRegistryCloser } from './connection-closer.js';
 import {
+  EXPIRED,
   type Harness,
   metricValue,
+  OPENED,
+  resetHarness,
   seedOnline,
   startHarness,
+  T,
   testSweeper,
   touch,
 } from './testing/harness.js';
@@ -26,15 +30,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await hx?.stop();
 });
-beforeEach(async () => {
-  await truncateTables(hx.h.db);
-  await hx.h.sql`truncate sweeper_lease, sweeper_state`;
-  await deleteByPrefix(hx.redis, hx.prefix);
-});
-
-const T = Date.UTC(2026, 2, 1, 12); // the fleet's "now" before expiry (ms, Redis clock)
-const OPENED = T - 3_600_000;
-const EXPIRED = T + 60_001; // one ms past the deadline of an agent last seen at T
+beforeEach(() => resetHarness(hx));
 
 describe('closing sockets of timed-out agents', () => {
   it('asks the owning gateway to close exactly that connection; releases owners of gone gateways', async () => {

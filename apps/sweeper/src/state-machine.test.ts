@@ -1,4 +1,3 @@
-import { TRANSIENT_CLOSE_REASONS as WORKER_TRANSIENT_CLOSE_REASONS } from '@opamp-fleet/db';
 import { describe, expect, it } from 'vitest';
 import {
   type AgentStatus,
@@ -67,8 +66,10 @@ describe('nextStatus', () => {
     for (const from of STATUSES) expect(nextStatus(from, { type: 'closed', reason })).toBeNull();
   });
 
-  it('has the transient close reasons the worker applies', () => {
-    expect(new Set(TRANSIENT_CLOSE_REASONS)).toEqual(WORKER_TRANSIENT_CLOSE_REASONS);
+  it('never counts a transient close reason among those that take an agent offline', () => {
+    for (const reason of TRANSIENT_CLOSE_REASONS) {
+      expect(GATEWAY_OFFLINE_REASONS as readonly string[]).not.toContain(reason);
+    }
   });
 
   it('never produces a transition to the same status or an online -> error jump', () => {

@@ -1,3 +1,5 @@
+import { isTransientClose, type TransientCloseReason } from '@opamp-fleet/db';
+
 /**
  * The agent status machine: online -> offline -> error, and back to online on reconnect.
  *
@@ -21,12 +23,9 @@ export type AgentStatus = 'online' | 'offline' | 'error';
 export const GATEWAY_OFFLINE_REASONS = ['agent_disconnect', 'connection_closed', 'replaced'] as const;
 export type GatewayOfflineReason = (typeof GATEWAY_OFFLINE_REASONS)[number];
 
-/**
- * Close reasons after which the agent reconnects at once (the worker's rule is
- * TRANSIENT_CLOSE_REASONS of @opamp-fleet/db): no transition.
- */
-export const TRANSIENT_CLOSE_REASONS = ['gateway_shutdown', 'reconnect_requested'] as const;
-export type TransientCloseReason = (typeof TRANSIENT_CLOSE_REASONS)[number];
+// Close reasons after which the agent reconnects at once: no transition. The list is the one the
+// worker applies (@opamp-fleet/db), re-exported so the model and the worker cannot disagree.
+export { TRANSIENT_CLOSE_REASONS, type TransientCloseReason } from '@opamp-fleet/db';
 
 /** Reason of an offline decided by the sweeper: no heartbeat within the offline timeout. */
 export const HEARTBEAT_TIMEOUT = 'heartbeat_timeout';
@@ -56,7 +55,7 @@ export function nextStatus(from: AgentStatus, event: StatusEvent): Transition | 
     case 'connected':
       return from === 'online' ? null : { from, to: 'online', reason: CONNECTED, decidedBy: 'gateway' };
     case 'closed':
-      if ((TRANSIENT_CLOSE_REASONS as readonly string[]).includes(event.reason)) return null;
+      if (isTransientClose(event.reason)) return null;
       return from === 'online' ? { from, to: 'offline', reason: event.reason, decidedBy: 'gateway' } : null;
     case 'heartbeat_timeout':
       return from === 'online'

@@ -1,15 +1,19 @@
 import { applyConnectionEvents, getAgent, listHistory, listTransitions } from '@opamp-fleet/db';
-import { closed, opened, truncateTables } from '@opamp-fleet/db/testing';
+import { closed, opened } from '@opamp-fleet/db/testing';
 import { createPostgresLease } from '@opamp-fleet/leader';
-import { deleteByPrefix, eventually } from '@opamp-fleet/testkit';
+import { eventually } from '@opamp-fleet/testkit';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createLastSeenStore, type LastSeenStore } from './last-seen-store.js';
 import {
+  EXPIRED,
   type Harness,
   metricValue,
+  OPENED,
+  resetHarness,
   seedOnline,
   startHarness,
   statuses,
+  T,
   testSweeper,
   touch,
   transitionCounts,
@@ -23,15 +27,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await hx?.stop();
 });
-beforeEach(async () => {
-  await truncateTables(hx.h.db);
-  await hx.h.sql`truncate sweeper_lease, sweeper_state`;
-  await deleteByPrefix(hx.redis, hx.prefix);
-});
-
-const T = Date.UTC(2026, 2, 1, 12); // the fleet's "now" before expiry (ms, Redis clock)
-const OPENED = T - 3_600_000;
-const EXPIRED = T + 60_001; // one ms past the deadline of an agent last seen at T
+beforeEach(() => resetHarness(hx));
 
 /** A store whose re-check (phase 2) first runs `between`. */
 function withHookBeforeRecheck(store: LastSeenStore, between: () => Promise<void>): LastSeenStore {

@@ -1,7 +1,7 @@
 /** Options of `pnpm bench scale` (parseScaleArgs) and their usage text (SCALE_USAGE). */
 import { parseArgs } from 'node:util';
 import { positiveInteger } from '../arg-values.js';
-import { MAX_CONNECTIONS_PER_PROCESS } from '../args.js';
+import { checkAgentsPerServer, generatorOptions, MAX_CONNECTIONS_PER_PROCESS } from '../args.js';
 import { ArgsError } from '../args-error.js';
 
 /** Agents one gateway process is given by default: below the per-process socket ceiling, with room. */
@@ -69,12 +69,7 @@ export function parseScaleArgs(argv: readonly string[]): ScaleOptions {
   if (extra.length > 0) throw new ArgsError(`unexpected argument "${extra[0]}"`);
   const agents = positiveInteger('agents', values.agents, 100_000, 1_000_000);
   const gateways = positiveInteger('gateways', values.gateways, Math.ceil(agents / AGENTS_PER_GATEWAY), 64);
-  if (agents / gateways > MAX_CONNECTIONS_PER_PROCESS) {
-    throw new ArgsError(
-      `--agents ${agents} over --gateways ${gateways} exceeds ${MAX_CONNECTIONS_PER_PROCESS} connections ` +
-        `per process: use --gateways ${Math.ceil(agents / MAX_CONNECTIONS_PER_PROCESS)} or more`,
-    );
-  }
+  checkAgentsPerServer(agents, gateways);
   const heartbeatSeconds = positiveInteger('heartbeat', values.heartbeat, 30, 3600);
   return {
     agents,
@@ -87,19 +82,7 @@ export function parseScaleArgs(argv: readonly string[]): ScaleOptions {
       Math.max(60, 3 * heartbeatSeconds),
       86_400,
     ),
-    dialConcurrency: positiveInteger('dial-concurrency', values['dial-concurrency'], 200, 10_000),
-    agentsPerSourceAddress: positiveInteger(
-      'agents-per-address',
-      values['agents-per-address'],
-      5_000,
-      20_000,
-    ),
-    agentsPerGenerator: positiveInteger(
-      'agents-per-generator',
-      values['agents-per-generator'],
-      MAX_CONNECTIONS_PER_PROCESS,
-      MAX_CONNECTIONS_PER_PROCESS,
-    ),
+    ...generatorOptions(values),
     baseline: values['no-baseline'] !== true,
     out: values.out ?? null,
     json: values.json === true,

@@ -23,10 +23,13 @@ export interface ConnectionOpened {
  * (`reconnect_requested`). Such a close ends the connection in the history but does not take the
  * agent offline: it stays online until it reconnects, or until the sweeper times it out.
  */
-export const TRANSIENT_CLOSE_REASONS: ReadonlySet<string> = new Set([
-  'gateway_shutdown',
-  'reconnect_requested',
-]);
+export const TRANSIENT_CLOSE_REASONS = ['gateway_shutdown', 'reconnect_requested'] as const;
+export type TransientCloseReason = (typeof TRANSIENT_CLOSE_REASONS)[number];
+
+/** Whether a close with `reason` is transient (see TRANSIENT_CLOSE_REASONS). */
+export function isTransientClose(reason: string): boolean {
+  return (TRANSIENT_CLOSE_REASONS as readonly string[]).includes(reason);
+}
 
 /** A connection ended; `reason` says why (agent_disconnect, heartbeat_timeout, gateway_shutdown, ...). */
 export interface ConnectionClosed {

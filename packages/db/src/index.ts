@@ -13,7 +13,9 @@ export {
   type ConnectionEvent,
   type ConnectionOpened,
   type FleetEvent,
+  isTransientClose,
   TRANSIENT_CLOSE_REASONS,
+  type TransientCloseReason,
   validateConnectionEvents,
   validateStateEvents,
 } from './events.js';

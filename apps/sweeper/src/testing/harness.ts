@@ -1,8 +1,14 @@
 import { applyConnectionEvents, createDb, type DbHandle, flushLastSeen, migrate } from '@opamp-fleet/db';
-import { opened } from '@opamp-fleet/db/testing';
+import { opened, truncateTables } from '@opamp-fleet/db/testing';
 import { presenceKeys } from '@opamp-fleet/presence';
 import { createLogger, createMetricsRegistry, type Registry } from '@opamp-fleet/telemetry';
-import { type PostgresFixture, postgresFixture, type RedisFixture, redisFixture } from '@opamp-fleet/testkit';
+import {
+  deleteByPrefix,
+  type PostgresFixture,
+  postgresFixture,
+  type RedisFixture,
+  redisFixture,
+} from '@opamp-fleet/testkit';
 import type { Redis } from 'ioredis';
 import { createSweeper, type Sweeper, type SweeperDeps, type SweeperOptions } from '../sweeper.js';
 
@@ -48,6 +54,20 @@ export async function startHarness(redisUrl?: string): Promise<Harness> {
       await pg.stop();
     },
   };
+}
+
+/** The fleet's "now" before expiry in the tests (ms, Redis clock). */
+export const T = Date.UTC(2026, 2, 1, 12);
+/** When the tests' agents connected: an hour before T. */
+export const OPENED = T - 3_600_000;
+/** One ms past the deadline (default 60 s timeout) of an agent last seen at T. */
+export const EXPIRED = T + 60_001;
+
+/** Empties the harness before a test: every table, the lease and sweeper state, the Redis keys. */
+export async function resetHarness(hx: Harness): Promise<void> {
+  await truncateTables(hx.h.db);
+  await hx.h.sql`truncate sweeper_lease, sweeper_state`;
+  await deleteByPrefix(hx.redis, hx.prefix);
 }
 
 export function testOptions(prefix: string, overrides: Partial<SweeperOptions> = {}): SweeperOptions {

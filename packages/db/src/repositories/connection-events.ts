@@ -3,7 +3,7 @@ import {
   type ConnectionClosed,
   type ConnectionEvent,
   type ConnectionOpened,
-  TRANSIENT_CLOSE_REASONS,
+  isTransientClose,
   validateConnectionEvents,
 } from '../events.js';
 import { cmp, createAndLockAgents, splitIntoRounds } from './batch.js';
@@ -91,8 +91,7 @@ export async function applyConnectionEvents(
       const opens = round.filter((e): e is ConnectionOpened => e.type === 'connection_opened');
       // a transient close changes history only (written above), never the agent
       const closes = round.filter(
-        (e): e is ConnectionClosed =>
-          e.type === 'connection_closed' && !TRANSIENT_CLOSE_REASONS.has(e.reason),
+        (e): e is ConnectionClosed => e.type === 'connection_closed' && !isTransientClose(e.reason),
       );
       for (const step of [await applyOpens(tx, opens), await applyCloses(tx, closes)]) {
         result.agentsUpdated += step.updated;

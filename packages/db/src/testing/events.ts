@@ -2,7 +2,7 @@ import {
   type ConnectionClosed,
   type ConnectionEvent,
   type ConnectionOpened,
-  TRANSIENT_CLOSE_REASONS,
+  isTransientClose,
 } from '../events.js';
 
 export interface EventFactoryDefaults {
@@ -142,7 +142,7 @@ export function randomConnectionScenario(
         );
       }
       // a transient close alone leaves status, current connection and epoch as they were
-      const transientClose = hasClose && TRANSIENT_CLOSE_REASONS.has(closeReason!);
+      const transientClose = hasClose && isTransientClose(closeReason!);
       if (hasOpen || (hasClose && !transientClose)) {
         newest.set(agentId, { connectionId, closed: hasClose && !transientClose });
       } else if (!newest.has(agentId)) {
