@@ -33,7 +33,7 @@ describe('pnpm bench api-latency', () => {
     expect(stdout).toBe(await readFile(join(outDir, mdFile!), 'utf8'));
 
     expect(report).toMatchObject({
-      schema: 'opamp-fleet/bench-api-latency@2',
+      schema: 'opamp-fleet/bench-api-latency@3',
       scenario: 'api-latency',
       complete: true,
       command: `pnpm bench ${args.join(' ')}`,
@@ -61,9 +61,22 @@ describe('pnpm bench api-latency', () => {
         }
         expect(typeof level.target.met).toBe('boolean');
       }
+      // open loop: every offered rate measured on both sides, exactly one reference rate
+      expect(e.rates.length).toBeGreaterThan(1);
+      expect(e.rates.filter((r) => r.reference)).toHaveLength(1);
+      for (const r of e.rates) {
+        for (const side of [r.api, r.raw]) {
+          expect(side.requests).toBeGreaterThan(0);
+          expect(side.errors).toBe(0);
+          expect(side.offeredPerSecond).toBe(r.ratePerSecond);
+          expect(side.peakInFlight).toBeGreaterThan(0);
+        }
+        expect(r.target.met).toBe(r.api.dropped === 0 && r.api.latencyMs.p99 < r.target.limitMs);
+      }
     }
     const md = await readFile(join(outDir, mdFile!), 'utf8');
-    for (const c of [1, 4]) expect(md).toContain(`at concurrency ${c}: API p99 / raw p99`);
+    for (const c of [1, 4]) expect(md).toContain(`at concurrency ${c} (closed loop): API p99 / raw p99`);
+    expect(md).toContain('offered (reference): API p99 / raw p99');
     expect(report.servers.database).toMatch(/^bench_[0-9a-f]{12}$/);
     expect(await leftovers(report.servers.database, report.servers.redisKeyPrefix)).toEqual({
       databases: 0,

@@ -1,6 +1,7 @@
 import { type Db, databaseNowMs } from '@opamp-fleet/db';
 import { type ConnectionRegistry, type Owner, readLastSeen } from '@opamp-fleet/presence';
 import type { Redis } from 'ioredis';
+import { RedisClock } from './redis-clock.js';
 
 export interface PresenceReaderOptions {
   redis: Redis;
@@ -9,6 +10,8 @@ export interface PresenceReaderOptions {
   keyPrefix: string;
   /** Called once per failed Redis read (the read then falls back to Postgres alone). */
   onFailure(err: unknown): void;
+  /** Longest a Redis TIME reading is reused by `now()` (see {@link RedisClock}). Default 1000. */
+  clockMaxAgeMs?: number;
 }
 
 /**
@@ -20,7 +23,7 @@ export interface PresenceReaderOptions {
  */
 export interface PresenceRequest {
   readonly available: boolean;
-  /** Redis TIME in ms: the clock last-seen scores are written with. */
+  /** Redis TIME in ms (a reading of at most a second ago, advanced by the local monotonic clock). */
   now(): Promise<number>;
   /** Last-seen scores (ms) of `ids`, ZMSCORE in chunks of 1000 sent together. */
   lastSeen(ids: readonly string[]): Promise<Map<string, number | null>>;
@@ -31,18 +34,21 @@ export interface PresenceRequest {
 const CHUNK = 1000;
 
 export function createPresenceReader(options: PresenceReaderOptions): () => PresenceRequest {
-  return () => new RequestReads(options);
+  const clock = new RedisClock(options.redis, options.clockMaxAgeMs);
+  return () => new RequestReads(options, clock);
 }
 
 class RequestReads implements PresenceRequest {
   available = true;
-  constructor(private readonly o: PresenceReaderOptions) {}
+  constructor(
+    private readonly o: PresenceReaderOptions,
+    private readonly clock: RedisClock,
+  ) {}
 
   async now(): Promise<number> {
     if (this.available) {
       try {
-        const [seconds, micros] = await this.o.redis.time();
-        return Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
+        return await this.clock.now();
       } catch (err) {
         this.fail(err);
       }

@@ -19,11 +19,17 @@ export function apiCharts(report: ApiLatencyReport): Record<string, string> {
     report.endpoints.map((e) => [
       `latency-${chartName(e.endpoint)}`,
       latencyChart({
-        title: `${e.endpoint}: API vs raw repository reads (${report.fleet.agents.toLocaleString('en-US')} agents)`,
-        series: [
-          { label: 'API (HTTP)', percentiles: summaryPercentiles(e.api.latencyMs) },
-          { label: 'raw SQL', percentiles: summaryPercentiles(e.raw.latencyMs) },
-        ],
+        title: `${e.endpoint}: API vs raw repository reads at offered rates (${report.fleet.agents.toLocaleString('en-US')} agents)`,
+        series: (e.rates ?? []).flatMap((r) => [
+          {
+            label: `API @ ${r.ratePerSecond} ${e.rateUnit}`,
+            percentiles: summaryPercentiles(r.api.latencyMs),
+          },
+          {
+            label: `raw @ ${r.ratePerSecond} ${e.rateUnit}`,
+            percentiles: summaryPercentiles(r.raw.latencyMs),
+          },
+        ]),
       }),
     ]),
   );

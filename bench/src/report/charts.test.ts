@@ -47,12 +47,22 @@ describe('apiCharts and offlineCharts', () => {
           raw: latency(1),
           p99OverRaw: 2,
           target: { limitMs: 10, met: true },
+          rateUnit: 'req/s',
+          rates: [
+            { ratePerSecond: 500, api: latency(3), raw: latency(1) },
+            { ratePerSecond: 1000, api: latency(4), raw: latency(2) },
+          ],
         },
       ],
     } as unknown as ApiLatencyReport;
     const charts = apiCharts(report);
     expect(Object.keys(charts)).toEqual(['latency-get-agents-id-status']);
-    expect(XMLValidator.validate(charts['latency-get-agents-id-status']!)).toBe(true);
+    const svg = charts['latency-get-agents-id-status']!;
+    expect(XMLValidator.validate(svg)).toBe(true);
+    // one API and one raw series per offered rate
+    for (const label of ['API @ 500 req/s', 'raw @ 500 req/s', 'API @ 1000 req/s', 'raw @ 1000 req/s']) {
+      expect(svg).toContain(label);
+    }
     expect(chartName('offline page (100)')).toBe('offline-page-100');
   });
 

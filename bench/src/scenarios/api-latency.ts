@@ -14,9 +14,11 @@ import {
   type EndpointComparison,
   type LevelComparison,
   type MeasuredRun,
+  type OpenLoopRun,
+  type RateComparison,
 } from './api-latency-report.js';
 import { seedFleet } from './api-latency-seed.js';
-import { driveLoad, jsonClient, type LaneStep } from './api-load.js';
+import { driveLoad, driveOpenLoop, jsonClient, type LaneStep } from './api-load.js';
 import { type CpuProbe, measureCpu } from './api-usage.js';
 import type { Cleanup } from './cleanup.js';
 
@@ -27,6 +29,19 @@ const OFFLINE_TIMEOUT_SECONDS = 3600;
 const API_POOL_MAX = 10;
 /** Concurrencies measured below the requested one. */
 const LOWER_LEVELS = [1, 4, 16];
+/** Most requests (or page walks) the open-loop generator keeps in flight. */
+const OPEN_LOOP_MAX_IN_FLIGHT = 256;
+
+/**
+ * Offered rates of the open-loop runs (arrivals per second, each arrival in flight independently),
+ * and the reference rate the latency budget is judged at: status reads at 1,000 req/s, offline
+ * listings at 25 walks/s (100 pages/s of 100 agents). A closed loop at concurrency C measures
+ * capacity, where latency is C / throughput by construction; the budget is a latency at a load.
+ */
+export const OPEN_LOOP_RATES = {
+  status: { rates: [250, 500, 1000, 2000], reference: 1000, unit: 'req/s' },
+  offline: { rates: [10, 25, 50], reference: 25, unit: 'walks/s' },
+} as const;
 
 /** 1, 4, 16 (those below `concurrency`) and `concurrency`, ascending. */
 export function concurrencyLevels(concurrency: number): number[] {
@@ -59,6 +74,24 @@ function compare(concurrency: number, api: MeasuredRun, raw: MeasuredRun): Level
   };
 }
 
+/** The budget at one offered rate: p99 under the limit with every arrival sent and answered. */
+export function compareRate(
+  ratePerSecond: number,
+  reference: boolean,
+  api: OpenLoopRun,
+  raw: OpenLoopRun,
+): RateComparison {
+  const met = api.errors === 0 && api.dropped === 0 && api.latencyMs.p99 < API_P99_TARGET_MS;
+  return {
+    ratePerSecond,
+    reference,
+    api,
+    raw,
+    p99OverRaw: ratio(api.latencyMs.p99, raw.latencyMs.p99),
+    target: { limitMs: API_P99_TARGET_MS, met },
+  };
+}
+
 /**
  * Seeds a fresh database and Redis prefix with `agents` agents and starts the built API. For each
  * endpoint and each concurrency of {@link concurrencyLevels}, loads the API, then the same
@@ -75,7 +108,9 @@ export async function runApiLatencyScenario(
   const database = cleanup.track(await createBenchDatabase(context.adminDatabaseUrl), (d) => d.drop());
   const ns = cleanup.track(await openRedisNamespace(context.redisUrl), (n) => n.close());
   const levels = concurrencyLevels(options.concurrency);
-  const handle = cleanup.track(createDb(database.url, { max: options.concurrency }), (h) => h.close());
+  // the raw side gets as many connections as the API side has requests in flight (up to 64)
+  const rawPoolMax = Math.max(options.concurrency, 64);
+  const handle = cleanup.track(createDb(database.url, { max: rawPoolMax }), (h) => h.close());
   context.progress(`api-latency: seeding ${options.agents} agents`);
   const seedStart = performance.now();
   const fleet = await seedFleet(handle.sql, ns.redis, ns.keyPrefix, options.agents);
@@ -97,7 +132,7 @@ export async function runApiLatencyScenario(
     ]),
     (a) => a.stop(),
   );
-  const client = jsonClient(`http://127.0.0.1:${apiPort}`, token, options.concurrency);
+  const client = jsonClient(`http://127.0.0.1:${apiPort}`, token, OPEN_LOOP_MAX_IN_FLIGHT);
   cleanup.push(async () => client.close());
   const durationMs = (options.durationSeconds * 1000) / levels.length;
   const probe: CpuProbe = {
@@ -110,6 +145,10 @@ export async function runApiLatencyScenario(
   const run = (name: string, concurrency: number, step: LaneStep) => {
     context.progress(`  ${name} for ${(durationMs / 1000).toFixed(1)} s at concurrency ${concurrency}`);
     return measureCpu(probe, () => driveLoad(concurrency, durationMs, step));
+  };
+  const runAt = (name: string, rate: number, unit: string, step: LaneStep) => {
+    context.progress(`  ${name} for ${(durationMs / 1000).toFixed(1)} s at ${rate} ${unit} offered`);
+    return measureCpu(probe, () => driveOpenLoop(rate, durationMs, step, OPEN_LOOP_MAX_IN_FLIGHT));
   };
 
   const apiStatus: LaneStep = async (time) => {
@@ -148,9 +187,14 @@ export async function runApiLatencyScenario(
   }
 
   const endpoints: EndpointComparison[] = [];
-  for (const [endpoint, apiStep, rawStep] of [
-    ['GET /api/v1/agents/:id/status', apiStatus, rawStatus],
-    [`GET /api/v1/agents/offline?limit=${PAGE_SIZE} (+next_cursor)`, apiOffline, rawOffline],
+  for (const [endpoint, apiStep, rawStep, open] of [
+    ['GET /api/v1/agents/:id/status', apiStatus, rawStatus, OPEN_LOOP_RATES.status],
+    [
+      `GET /api/v1/agents/offline?limit=${PAGE_SIZE} (+next_cursor)`,
+      apiOffline,
+      rawOffline,
+      OPEN_LOOP_RATES.offline,
+    ],
   ] as const) {
     const measured: LevelComparison[] = [];
     for (const c of levels) {
@@ -158,7 +202,13 @@ export async function runApiLatencyScenario(
       const rawRun = await run(`raw ${endpoint}`, c, rawStep);
       measured.push(compare(c, apiRun, rawRun));
     }
-    endpoints.push({ endpoint, ...measured.at(-1)!, levels: measured });
+    const rates: RateComparison[] = [];
+    for (const rate of open.rates) {
+      const apiRun = await runAt(`API ${endpoint}`, rate, open.unit, apiStep);
+      const rawRun = await runAt(`raw ${endpoint}`, rate, open.unit, rawStep);
+      rates.push(compareRate(rate, rate === open.reference, apiRun, rawRun));
+    }
+    endpoints.push({ endpoint, ...measured.at(-1)!, levels: measured, rateUnit: open.unit, rates });
   }
   const loadAverageAtEnd = os.loadavg()[0] ?? 0;
   return {
@@ -176,7 +226,8 @@ export async function runApiLatencyScenario(
       secondsPerLevel: Math.round(durationMs) / 1000,
       apiProcesses: api.pids.length,
       apiDatabasePoolMax: API_POOL_MAX,
-      rawPoolMax: options.concurrency,
+      rawPoolMax,
+      openLoopMaxInFlight: OPEN_LOOP_MAX_IN_FLIGHT,
       pageSize: PAGE_SIZE,
       pagesPerWalk: PAGES_PER_WALK,
       offlineTimeoutSeconds: OFFLINE_TIMEOUT_SECONDS,

@@ -50,13 +50,94 @@ export async function driveLoad(
   };
 }
 
+/** An open-loop run: {@link EndpointResult} plus the arrivals that could not start. */
+export interface OpenLoopResult extends EndpointResult {
+  /** Offered arrivals per second. */
+  offeredPerSecond: number;
+  /** Arrivals due while `maxInFlight` steps were already running: not sent, the rate was not held. */
+  dropped: number;
+  /** Most steps running at once. */
+  peakInFlight: number;
+}
+
+/**
+ * Open-loop load: starts `step` at a fixed rate of `ratePerSecond` arrivals, each independent of
+ * the others' completion (as many clients as needed run at once), for `durationMs`. The first
+ * request a step times is measured from the arrival's scheduled time, so a generator or server
+ * that falls behind shows up as latency instead of a silently lower rate (no coordinated
+ * omission); later requests of the same step from their own start. An arrival due while
+ * `maxInFlight` steps are running is not sent and counts as dropped.
+ */
+export async function driveOpenLoop(
+  ratePerSecond: number,
+  durationMs: number,
+  step: LaneStep,
+  maxInFlight = 256,
+): Promise<OpenLoopResult> {
+  if (!(ratePerSecond > 0)) throw new RangeError(`ratePerSecond must be positive, got ${ratePerSecond}`);
+  const samples: number[] = [];
+  let errors = 0;
+  let dropped = 0;
+  let inFlight = 0;
+  let peakInFlight = 0;
+  const running = new Set<Promise<void>>();
+  const interval = 1000 / ratePerSecond;
+  const start = performance.now();
+  const arrivals = Math.max(1, Math.floor((durationMs / 1000) * ratePerSecond));
+  const launch = (scheduled: number) => {
+    let first = true;
+    const time = async <T>(request: () => Promise<T>): Promise<T> => {
+      const now = performance.now();
+      // a launch ahead of its slot (timer granularity) is timed from its real start
+      const t0 = first ? Math.min(scheduled, now) : now;
+      first = false;
+      try {
+        const value = await request();
+        samples.push(performance.now() - t0);
+        return value;
+      } catch (error) {
+        errors++;
+        throw error;
+      }
+    };
+    inFlight++;
+    peakInFlight = Math.max(peakInFlight, inFlight);
+    const p: Promise<void> = step(time)
+      .catch(() => undefined)
+      .finally(() => {
+        inFlight--;
+        running.delete(p);
+      });
+    running.add(p);
+  };
+  for (let i = 0; i < arrivals; i++) {
+    const scheduled = start + i * interval;
+    const wait = scheduled - performance.now();
+    if (wait > 1) await new Promise((resolve) => setTimeout(resolve, wait));
+    // every arrival due by now is launched (or dropped) in this turn
+    if (inFlight >= maxInFlight) dropped++;
+    else launch(scheduled);
+  }
+  await Promise.all(running);
+  const elapsedSeconds = (performance.now() - start) / 1000;
+  return {
+    requests: samples.length,
+    errors,
+    requestsPerSecond: samples.length / elapsedSeconds,
+    latencyMs: summarize(samples),
+    offeredPerSecond: ratePerSecond,
+    dropped,
+    peakInFlight,
+  };
+}
+
 export class HttpStatusError extends Error {
   override name = 'HttpStatusError';
 }
 
 /** A keep-alive JSON GET client of one base URL with a bearer token. */
 export function jsonClient(baseUrl: string, token: string, sockets: number) {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: sockets });
+  const agent = new http.Agent({ keepAlive: true, maxSockets: sockets, maxFreeSockets: sockets });
   const base = new URL(baseUrl);
   return {
     get<T>(path: string): Promise<T> {

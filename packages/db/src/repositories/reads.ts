@@ -10,15 +10,29 @@ export interface ListOptions {
   limit?: number;
 }
 
-/** The agent's row, or null when unknown (a prepared statement: one round trip once prepared). */
-export async function getAgent(db: DbExecutor, id: string): Promise<AgentRow | null> {
-  const rows = await db
+function getAgentStatement(db: DbExecutor) {
+  return db
     .select()
     .from(agents)
-    .where(eq(agents.id, id))
+    .where(eq(agents.id, sql.placeholder('id')))
     .limit(1)
-    .prepare('get_agent')
-    .execute();
+    .prepare('get_agent');
+}
+
+/** The statement of {@link getAgent}, built once per database handle. */
+const getAgentStatements = new WeakMap<DbExecutor, ReturnType<typeof getAgentStatement>>();
+
+/**
+ * The agent's row, or null when unknown. The statement is built once per database handle and runs
+ * as a prepared statement: one Bind/Execute round trip, no query building per call.
+ */
+export async function getAgent(db: DbExecutor, id: string): Promise<AgentRow | null> {
+  let statement = getAgentStatements.get(db);
+  if (statement === undefined) {
+    statement = getAgentStatement(db);
+    getAgentStatements.set(db, statement);
+  }
+  const rows = await statement.execute({ id });
   return rows[0] ?? null;
 }
 
