@@ -12,6 +12,35 @@ export interface EndpointResult {
 /** A unit of work of one lane; it calls `time` around each request it makes. */
 export type LaneStep = (time: <T>(request: () => Promise<T>) => Promise<T>) => Promise<void>;
 
+/** Timed requests of one run: their latencies and failures. */
+class Recorder {
+  readonly samples: number[] = [];
+  errors = 0;
+  readonly start = performance.now();
+
+  /** Runs `request`, recording its latency from `t0` or counting its failure (and rethrowing). */
+  async record<T>(t0: number, request: () => Promise<T>): Promise<T> {
+    try {
+      const value = await request();
+      this.samples.push(performance.now() - t0);
+      return value;
+    } catch (error) {
+      this.errors++;
+      throw error;
+    }
+  }
+
+  result(): EndpointResult {
+    const elapsedSeconds = (performance.now() - this.start) / 1000;
+    return {
+      requests: this.samples.length,
+      errors: this.errors,
+      requestsPerSecond: this.samples.length / elapsedSeconds,
+      latencyMs: summarize(this.samples),
+    };
+  }
+}
+
 /**
  * Runs `concurrency` lanes, each repeating `step` until `durationMs` passed, and summarizes every
  * timed request. A failed request counts as an error and its lane continues.
@@ -21,33 +50,15 @@ export async function driveLoad(
   durationMs: number,
   step: LaneStep,
 ): Promise<EndpointResult> {
-  const samples: number[] = [];
-  let errors = 0;
-  const start = performance.now();
-  const end = start + durationMs;
-  const time = async <T>(request: () => Promise<T>): Promise<T> => {
-    const t0 = performance.now();
-    try {
-      const value = await request();
-      samples.push(performance.now() - t0);
-      return value;
-    } catch (error) {
-      errors++;
-      throw error;
-    }
-  };
+  const rec = new Recorder();
+  const end = rec.start + durationMs;
+  const time = <T>(request: () => Promise<T>): Promise<T> => rec.record(performance.now(), request);
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
       while (performance.now() < end) await step(time).catch(() => undefined);
     }),
   );
-  const elapsedSeconds = (performance.now() - start) / 1000;
-  return {
-    requests: samples.length,
-    errors,
-    requestsPerSecond: samples.length / elapsedSeconds,
-    latencyMs: summarize(samples),
-  };
+  return rec.result();
 }
 
 /** An open-loop run: {@link EndpointResult} plus the arrivals that could not start. */
@@ -75,30 +86,21 @@ export async function driveOpenLoop(
   maxInFlight = 256,
 ): Promise<OpenLoopResult> {
   if (!(ratePerSecond > 0)) throw new RangeError(`ratePerSecond must be positive, got ${ratePerSecond}`);
-  const samples: number[] = [];
-  let errors = 0;
+  const rec = new Recorder();
   let dropped = 0;
   let inFlight = 0;
   let peakInFlight = 0;
   const running = new Set<Promise<void>>();
   const interval = 1000 / ratePerSecond;
-  const start = performance.now();
   const arrivals = Math.max(1, Math.floor((durationMs / 1000) * ratePerSecond));
   const launch = (scheduled: number) => {
     let first = true;
-    const time = async <T>(request: () => Promise<T>): Promise<T> => {
+    const time = <T>(request: () => Promise<T>): Promise<T> => {
       const now = performance.now();
       // a launch ahead of its slot (timer granularity) is timed from its real start
       const t0 = first ? Math.min(scheduled, now) : now;
       first = false;
-      try {
-        const value = await request();
-        samples.push(performance.now() - t0);
-        return value;
-      } catch (error) {
-        errors++;
-        throw error;
-      }
+      return rec.record(t0, request);
     };
     inFlight++;
     peakInFlight = Math.max(peakInFlight, inFlight);
@@ -111,7 +113,7 @@ export async function driveOpenLoop(
     running.add(p);
   };
   for (let i = 0; i < arrivals; i++) {
-    const scheduled = start + i * interval;
+    const scheduled = rec.start + i * interval;
     const wait = scheduled - performance.now();
     if (wait > 1) await new Promise((resolve) => setTimeout(resolve, wait));
     // every arrival due by now is launched (or dropped) in this turn
@@ -119,16 +121,7 @@ export async function driveOpenLoop(
     else launch(scheduled);
   }
   await Promise.all(running);
-  const elapsedSeconds = (performance.now() - start) / 1000;
-  return {
-    requests: samples.length,
-    errors,
-    requestsPerSecond: samples.length / elapsedSeconds,
-    latencyMs: summarize(samples),
-    offeredPerSecond: ratePerSecond,
-    dropped,
-    peakInFlight,
-  };
+  return { ...rec.result(), offeredPerSecond: ratePerSecond, dropped, peakInFlight };
 }
 
 export class HttpStatusError extends Error {
