@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Admission, BearerAuth, TokenBucket } from './admission.js';
+import { Admission, BearerAuth, MAX_RETRY_AFTER_SECONDS, RetrySchedule, TokenBucket } from './admission.js';
 
 class FakeClock {
   t = 0;
@@ -86,6 +86,38 @@ describe('Admission', () => {
     expect(admission.admitUpgrade('Bearer t')).toBeNull();
     expect(admission.admitUpgrade('Bearer t')?.status).toBe(503);
     expect(rejects).toEqual(['unauthorized', 'upgrade_rate']);
+  });
+
+  it('spreads the Retry-After of upgrades refused over the rate across later slots of the budget', () => {
+    const clock = new FakeClock();
+    const admission = new Admission({
+      auth: new BearerAuth(['t']),
+      maxConnections: 100_000,
+      upgradeBucket: new TokenBucket(100, clock),
+      retryAfterSeconds: 30,
+      openSockets: () => 0,
+      onReject: () => undefined,
+    });
+    for (let i = 0; i < 100; i++) expect(admission.admitUpgrade('Bearer t')).toBeNull();
+    const retryAfter = Array.from({ length: 350 }, () =>
+      Number(admission.admitUpgrade('Bearer t')?.headers?.['retry-after']),
+    );
+    // 100 slots per second from 30 s on: 30 s for the first 100, then 31, 32, 33 s
+    expect(retryAfter.slice(0, 100).every((s) => s === 30)).toBe(true);
+    expect(retryAfter.slice(100, 200).every((s) => s === 31)).toBe(true);
+    expect(retryAfter.at(-1)).toBe(33);
+    // once the reserved slots are past, a refusal gets the minimum again
+    clock.t += 40_000;
+    for (let i = 0; i < 100; i++) admission.admitUpgrade('Bearer t');
+    expect(admission.admitUpgrade('Bearer t')?.headers?.['retry-after']).toBe('30');
+  });
+
+  it('caps a spread Retry-After', () => {
+    const clock = new FakeClock();
+    const schedule = new RetrySchedule(30, 1, clock);
+    let last = 0;
+    for (let i = 0; i < 5000; i++) last = schedule.next();
+    expect(last).toBe(MAX_RETRY_AFTER_SECONDS);
   });
 
   it('refuses everything with 503 + Retry-After while draining', () => {

@@ -45,8 +45,8 @@ export class TokenBucket {
   private last: number;
 
   constructor(
-    private readonly ratePerSecond: number,
-    private readonly clock: Clock,
+    readonly ratePerSecond: number,
+    readonly clock: Clock,
   ) {
     this.tokens = ratePerSecond;
     this.last = clock.now();
@@ -63,10 +63,40 @@ export class TokenBucket {
   }
 }
 
+/** Longest Retry-After a spread refusal is given, whatever the backlog. */
+export const MAX_RETRY_AFTER_SECONDS = 3600;
+
+/**
+ * Spreads the retries of refused upgrades over time instead of sending a whole storm back at once.
+ * Each refusal reserves the next free slot of the upgrade budget at or after `minSeconds` from now
+ * (slots are 1 / `ratePerSecond` apart) and is told to retry then: 7,000 agents refused at 2,000
+ * upgrades/s come back spread over 3.5 s after the minimum instead of all at the same second, where
+ * most would be refused again. Once slots lie in the past, a refusal gets the minimum again.
+ */
+export class RetrySchedule {
+  private nextSlotMs = Number.NEGATIVE_INFINITY;
+
+  constructor(
+    private readonly minSeconds: number,
+    private readonly ratePerSecond: number,
+    private readonly clock: Clock,
+  ) {}
+
+  /** The Retry-After (whole seconds, at least the minimum) of one more refused client. */
+  next(): number {
+    const now = this.clock.now();
+    const slot = Math.max(now + this.minSeconds * 1000, this.nextSlotMs);
+    this.nextSlotMs = slot + 1000 / this.ratePerSecond;
+    // the second the slot falls in: clients of one second come back together, one second apart
+    return Math.min(MAX_RETRY_AFTER_SECONDS, Math.max(this.minSeconds, Math.floor((slot - now) / 1000)));
+  }
+}
+
 export interface AdmissionOptions {
   readonly auth: BearerAuth;
   readonly maxConnections: number;
   readonly upgradeBucket: TokenBucket;
+  /** Retry-After of a refusal; upgrades refused over the rate are spread from it (RetrySchedule). */
   readonly retryAfterSeconds: number;
   /** WebSockets currently open. */
   readonly openSockets: () => number;
@@ -83,13 +113,21 @@ export interface Refusal {
  * Decides, from headers alone and before any Redis work, whether a WebSocket upgrade or an HTTP
  * request is served. Order: draining (503), connection cap (503), bearer token (401), then the upgrade
  * rate (503, upgrades only: requests without a valid token never use up the upgrade budget).
- * Every 503 carries Retry-After.
+ * Every 503 carries Retry-After: `retryAfterSeconds`, and for upgrades over the rate a later slot
+ * of the upgrade budget when many were refused (see {@link RetrySchedule}).
  */
 export class Admission {
   private draining = false;
   private httpInFlight = 0;
+  private readonly retries: RetrySchedule;
 
-  constructor(private readonly o: AdmissionOptions) {}
+  constructor(private readonly o: AdmissionOptions) {
+    this.retries = new RetrySchedule(
+      o.retryAfterSeconds,
+      o.upgradeBucket.ratePerSecond,
+      o.upgradeBucket.clock,
+    );
+  }
 
   /** From now on everything is refused with 503 (the gateway is shutting down). */
   startDraining(): void {
@@ -125,8 +163,9 @@ export class Admission {
     if (!this.o.auth.check(authorization)) {
       return this.refuse(transport, 'unauthorized', 401, { 'www-authenticate': 'Bearer' });
     }
-    if (transport === 'ws' && !this.o.upgradeBucket.tryTake())
-      return this.refuse(transport, 'upgrade_rate', 503, busy);
+    if (transport === 'ws' && !this.o.upgradeBucket.tryTake()) {
+      return this.refuse(transport, 'upgrade_rate', 503, { 'retry-after': String(this.retries.next()) });
+    }
     return null;
   }
 
