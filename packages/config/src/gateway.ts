@@ -69,7 +69,7 @@ export const GATEWAY_ENV = {
   OVERLOAD_RETRY_AFTER_SECONDS: variable(
     int(1, 3600),
     '30',
-    'Retry-After sent with 503 answers (the spec recommends at least 30).',
+    'Retry-After sent with 503 answers (the spec recommends at least 30); upgrades refused over the rate are spread from it.',
   ),
   FIRST_MESSAGE_TIMEOUT_MS: variable(
     int(100, 600_000),
