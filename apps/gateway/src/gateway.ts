@@ -7,11 +7,13 @@ import {
   createPresenceWriter,
   createRedisEpoch,
   createSessionStore,
+  type FailedSessionCheck,
 } from '@opamp-fleet/presence';
 import { type Logger, type OpsServer, type Registry, startOpsServer, throttle } from '@opamp-fleet/telemetry';
 import type { Redis } from 'ioredis';
 import { Admission, BearerAuth, TokenBucket } from './admission.js';
 import { AgentEvents, createGatewayEventProducer } from './agent-events.js';
+import { HttpSessionCache } from './http-session-cache.js';
 import { HttpTransport } from './http-transport.js';
 import { PeriodicTask } from './loop.js';
 import { createGatewayMetrics } from './metrics.js';
@@ -86,6 +88,8 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps): Gateway
     log.warn({ err, suppressed }, `redis unavailable: ${what}`),
   );
   let metrics: ReturnType<typeof createGatewayMetrics> | undefined;
+  // Set once the session core exists; checks arrive only from flushes, which start at listen().
+  let sessionChecks: ((failed: readonly FailedSessionCheck[]) => Promise<void>) | undefined;
   const presence = createPresenceWriter({
     redis,
     keyPrefix,
@@ -98,6 +102,9 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps): Gateway
         warnRedis(err, 'last-seen writes are buffered');
       },
       onDropped: (count) => metrics?.presenceDropped.inc(count),
+      onSessionChecks: (failed) => {
+        sessionChecks?.(failed).catch((err: unknown) => log.error({ err }, 'http session checks failed'));
+      },
     },
   });
   const producer = createGatewayEventProducer({
@@ -143,11 +150,13 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps): Gateway
     malformedBudget: config.malformedMessageBudget,
     presence,
     sessions,
+    httpSessions: new HttpSessionCache(),
     binder: ownership,
     events,
     metrics: m,
     logger: log.child({ component: 'session' }),
   });
+  sessionChecks = (failed) => core.sessionChecks(failed);
   const auth = new BearerAuth(config.authTokens);
   if (!auth.enabled) log.warn('OPAMP_AUTH_TOKENS is empty: agents are not authenticated');
   const admission = new Admission({
@@ -221,6 +230,7 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps): Gateway
       if (!check.changed && !check.runIdChanged) return;
       log.warn({ dataLost: check.changed }, 'redis restarted or lost data: re-announcing every connection');
       for (const conn of ownership.connections()) conn.syncedSeq = null;
+      core.forgetHttpSessions();
       await reannounce('redis_epoch');
     },
     (err) => {
@@ -276,7 +286,10 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps): Gateway
     while (admission.inFlightRequests > 0 && performance.now() < deadline) await sleep(10);
     await Promise.all([reannounceTask.stop(), epochTask.stop(), keepaliveTask.stop()]);
     await ownership.settled();
-    const [last, eventsLost] = await Promise.all([presence.stop(), producer.close()]);
+    // The last flush may open sessions (connection_opened): it goes before the producer closes.
+    const last = await presence.stop();
+    await core.settled();
+    const eventsLost = await producer.close();
     await unsubscribe?.().catch(() => undefined);
     await bus.close();
     if (eventsLost > 0) log.warn({ eventsLost }, 'agent events dropped at shutdown (queue unreachable)');

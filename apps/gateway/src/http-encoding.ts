@@ -16,6 +16,7 @@ export class BadGzipError extends Error {
 
 /** The media type of a Content-Type header, lower-cased, without parameters. */
 export function mediaType(contentType: string): string {
+  if (contentType === 'application/x-protobuf') return contentType; // what agents send
   return (contentType.split(';')[0] ?? '').trim().toLowerCase();
 }
 
@@ -29,6 +30,7 @@ export function requestEncoding(contentEncoding: string): 'identity' | 'gzip' | 
 
 /** True when Accept-Encoding lists gzip explicitly with q > 0 (as opamp-go decides). */
 export function acceptsGzip(acceptEncoding: string): boolean {
+  if (acceptEncoding === '') return false;
   for (const item of acceptEncoding.split(',')) {
     const [coding, ...params] = item.split(';').map((s) => s.trim().toLowerCase());
     if (coding !== 'gzip' && coding !== 'x-gzip') continue;

@@ -6,6 +6,7 @@ import {
 } from '@opamp-fleet/opamp';
 import type { Logger } from '@opamp-fleet/telemetry';
 import type { Admission } from './admission.js';
+import type { PendingState } from './agent-events.js';
 import {
   acceptsGzip,
   BodyTooLargeError,
@@ -69,7 +70,17 @@ export class HttpTransport {
   }
 
   body(head: RequestHead, body: Uint8Array, reply: HttpReplier): void {
-    this.answer(head, body, reply)
+    let pending: void | Promise<void>;
+    try {
+      pending = this.answer(head, body, reply);
+    } catch (err) {
+      pending = Promise.reject(err);
+    }
+    if (pending === undefined) {
+      this.finished();
+      return;
+    }
+    pending
       .catch((err: unknown) => {
         this.o.logger.error({ err }, 'http request handling failed');
         reply.respond(500, {});
@@ -82,49 +93,74 @@ export class HttpTransport {
     this.o.metrics.connections.dec({ transport: 'http' });
   }
 
-  private async answer(head: RequestHead, raw: Uint8Array, reply: HttpReplier): Promise<void> {
-    let data = raw;
-    if (requestEncoding(head.header('content-encoding')) === 'gzip') {
-      try {
-        data = await gunzipLimited(raw, this.o.maxMessageBytes);
-      } catch (err) {
-        if (err instanceof BodyTooLargeError) {
-          this.o.metrics.rejected.inc({ transport: 'http', reason: 'too_large' });
-          return reply.respond(413, {});
-        }
-        this.o.metrics.decodeErrors.inc({ transport: 'http', code: 'bad_gzip' });
-        return this.send(head, reply, badRequestReply(headerUid(head), (err as Error).message));
-      }
-    }
-    const conn: Connection = {
-      id: this.o.nextConnectionId(),
-      transport: 'http',
-      remoteAddress: head.remoteAddress,
-      agentId: null,
-      lastUid: headerUid(head),
-      syncedSeq: null,
-      capabilities: 0,
-      settingsOffered: false,
-      malformed: 0,
-      epoch: null,
-      pendingState: null,
-      lastSeenAt: 0, // a request's connection ends with its answer: never read
-    };
-    const outcome = await this.o.core.handle(conn, data);
-    await this.send(head, reply, outcome.reply);
+  /** Answers the request: synchronously when it can (a poll answered from the session cache). */
+  private answer(head: RequestHead, raw: Uint8Array, reply: HttpReplier): void | Promise<void> {
+    if (requestEncoding(head.header('content-encoding')) === 'gzip') return this.answerGzip(head, raw, reply);
+    return this.answerPlain(head, raw, reply);
   }
 
-  private async send(head: RequestHead, reply: HttpReplier, s2a: ServerToAgentInit): Promise<void> {
+  private async answerGzip(head: RequestHead, raw: Uint8Array, reply: HttpReplier): Promise<void> {
+    let data: Uint8Array;
+    try {
+      data = await gunzipLimited(raw, this.o.maxMessageBytes);
+    } catch (err) {
+      if (err instanceof BodyTooLargeError) {
+        this.o.metrics.rejected.inc({ transport: 'http', reason: 'too_large' });
+        return reply.respond(413, {});
+      }
+      this.o.metrics.decodeErrors.inc({ transport: 'http', code: 'bad_gzip' });
+      return this.send(head, reply, badRequestReply(headerUid(head), (err as Error).message));
+    }
+    return this.answerPlain(head, data, reply);
+  }
+
+  private answerPlain(head: RequestHead, data: Uint8Array, reply: HttpReplier): void | Promise<void> {
+    const conn = new RequestConnection(this.o.nextConnectionId(), head);
+    const outcome = this.o.core.handle(conn, data);
+    if (outcome instanceof Promise) return outcome.then((o) => this.send(head, reply, o.reply));
+    return this.send(head, reply, outcome.reply);
+  }
+
+  private send(head: RequestHead, reply: HttpReplier, s2a: ServerToAgentInit): void | Promise<void> {
     const body = encodeServerToAgent(s2a);
     if (acceptsGzip(head.header('accept-encoding'))) {
-      const zipped = await gzipBody(body);
-      return reply.respond(
-        200,
-        { 'content-type': PROTOBUF, 'content-encoding': 'gzip', vary: 'accept-encoding' },
-        zipped,
+      return gzipBody(body).then((zipped) =>
+        reply.respond(
+          200,
+          { 'content-type': PROTOBUF, 'content-encoding': 'gzip', vary: 'accept-encoding' },
+          zipped,
+        ),
       );
     }
-    reply.respond(200, { 'content-type': PROTOBUF }, body);
+    reply.respond(200, PLAIN_HEADERS, body);
+  }
+}
+
+const PLAIN_HEADERS: Readonly<Record<string, string>> = { 'content-type': PROTOBUF };
+
+/** The connection of one plain HTTP request: it ends with its answer. */
+class RequestConnection implements Connection {
+  readonly transport = 'http';
+  agentId: string | null = null;
+  lastUid: Uint8Array | undefined;
+  syncedSeq: number | null = null;
+  capabilities = 0;
+  settingsOffered = false;
+  malformed = 0;
+  epoch: number | null = null;
+  pendingState: PendingState | null = null;
+  lastSeenAt = 0; // never read: the connection ends with the answer
+
+  constructor(
+    readonly id: string,
+    private readonly head: RequestHead,
+  ) {
+    this.lastUid = headerUid(head);
+  }
+
+  /** Read only when needed (a session opens): reading it costs a system call. */
+  get remoteAddress(): string {
+    return this.head.remoteAddress;
   }
 }
 

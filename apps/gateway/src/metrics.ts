@@ -11,6 +11,7 @@ export interface GatewayMetrics {
   readonly closes: Counter<'reason'>;
   readonly connectionSeconds: Histogram;
   readonly fullStateRequests: Counter<'transport'>;
+  readonly httpSessionChecks: Counter<'result'>;
   readonly uidsAssigned: Counter<'reason'>;
   readonly takeovers: Counter<'outcome'>;
   readonly redisErrors: Counter<'operation'>;
@@ -79,6 +80,12 @@ export function createGatewayMetrics(registry: Registry, sources: GaugeSources):
       name: 'opamp_gateway_full_state_requests_total',
       help: 'Replies that asked the agent to report its full state (ReportFullState).',
       labelNames: ['transport'],
+      registers,
+    }),
+    httpSessionChecks: new Counter({
+      name: 'opamp_gateway_http_session_checks_failed_total',
+      help: 'Plain-HTTP polls answered from the session cache whose deferred session check failed, by result: ended (the session had ended, a new one is opened) or stale (another seq in Redis, or none: the cached entry is dropped).',
+      labelNames: ['result'],
       registers,
     }),
     uidsAssigned: new Counter({

@@ -59,11 +59,20 @@ class MemorySessions {
       httpEnded: ended,
     };
   }
+
+  async reopenHttpSession(agentId: string, connectionId: string, seq: number): Promise<HttpSession | null> {
+    if (this.down) throw new Error('redis down');
+    if (this.seq.get(agentId) !== seq || this.http.has(agentId)) return null;
+    const session = { connectionId, epoch: ++this.epoch };
+    this.http.set(agentId, session);
+    return session;
+  }
 }
 
 function setup(binds: Array<'ok' | 'duplicate'> = []) {
   const sessions = new MemorySessions();
   const touches: Array<[string, number | undefined]> = [];
+  const checked: Array<[string, number | undefined, number | undefined]> = [];
   const bound: string[] = [];
   const emitted: AgentEvent[] = [];
   const metrics = createGatewayMetrics(new Registry(), { presencePending: () => 0, eventsBuffered: () => 0 });
@@ -79,7 +88,12 @@ function setup(binds: Array<'ok' | 'duplicate'> = []) {
     limits: resolveCodecLimits({ maxMessageBytes: 1024, maxAnyValueDepth: 8 }),
     heartbeatIntervalSeconds: 30,
     malformedBudget: 2,
-    presence: { touch: (id, seq) => touches.push([id, seq]) },
+    presence: {
+      touch: (id, seq, _at, expectedSeq) => {
+        touches.push([id, seq]);
+        if (expectedSeq !== undefined) checked.push([id, seq, expectedSeq]);
+      },
+    },
     sessions,
     binder: {
       async bind(_conn, agentId) {
@@ -91,7 +105,7 @@ function setup(binds: Array<'ok' | 'duplicate'> = []) {
     metrics,
     logger: createLogger({ name: 't', level: 'silent' }),
   });
-  return { core, sessions, touches, bound, emitted, clock };
+  return { core, sessions, touches, checked, bound, emitted, clock, metrics };
 }
 
 let ids = 0;
@@ -347,5 +361,124 @@ describe('SessionCore events', () => {
     );
     expect(out.reply.errorResponse).toBeUndefined();
     expect(emitted).toEqual([]);
+  });
+});
+
+describe('SessionCore plain-HTTP session cache', () => {
+  const body = (uid: Uint8Array, seq: number, extra = {}) =>
+    encodeAgentToServer({ instanceUid: uid, sequenceNum: seq, capabilities: CAPS, ...extra });
+
+  it('answers in-sequence bare polls of a stored agent from the cache, with a checked touch', async () => {
+    const { core, sessions, checked } = setup();
+    const uid = newInstanceUid();
+    const id = uidBytesToId(uid);
+    await core.handle(conn('http'), body(uid, 1, { agentDescription: desc }));
+    const poll = conn('http');
+    const out = core.handle(poll, body(uid, 2));
+    expect(out).not.toBeInstanceOf(Promise); // answered synchronously
+    expect(full((out as { reply: { flags?: unknown } }).reply)).toBe(false);
+    expect(poll.agentId).toBe(id);
+    await core.handle(conn('http'), body(uid, 3));
+    expect(sessions.calls).toBe(1);
+    expect(checked).toEqual([
+      [id, 2, 1],
+      [id, 3, 2],
+    ]);
+    // not from the cache: a gap, other capabilities, a status message
+    await core.handle(conn('http'), body(uid, 5));
+    await core.handle(conn('http'), body(uid, 6, { capabilities: CAPS | AgentCapabilities.ReportsHealth }));
+    await core.handle(
+      conn('http'),
+      body(uid, 7, { capabilities: CAPS | AgentCapabilities.ReportsHealth, health: { healthy: true } }),
+    );
+    expect(sessions.calls).toBe(4);
+  });
+
+  it('forgets an agent whose message could not be stored, said goodbye, or came over a WebSocket', async () => {
+    const { core, sessions } = setup();
+    const [down, bye, ws] = [newInstanceUid(), newInstanceUid(), newInstanceUid()];
+    for (const uid of [down, bye, ws]) await core.handle(conn('http'), body(uid, 1));
+    sessions.down = true;
+    await core.handle(conn('http'), body(down, 2, { health: { healthy: false } }));
+    sessions.down = false;
+    await core.handle(conn('http'), body(bye, 2, { agentDisconnect: {} }));
+    const socket = conn();
+    socket.epoch = 9;
+    await core.handle(socket, frame(ws, 2));
+    const calls = sessions.calls;
+    expect(full((await core.handle(conn('http'), body(down, 3))).reply)).toBe(true); // the store: a gap
+    await core.handle(conn('http'), body(bye, 3));
+    await core.handle(conn('http'), body(ws, 3));
+    expect(sessions.calls).toBe(calls + 3);
+  });
+
+  it('caches an agent under the uid it was given', async () => {
+    const { core, sessions } = setup();
+    const out = await core.handle(
+      conn('http'),
+      body(newInstanceUid(), 1, { flags: AgentToServerFlags.RequestInstanceUid }),
+    );
+    const given = out.reply.agentIdentification!.newInstanceUid as Uint8Array;
+    await core.handle(conn('http'), body(given, 2));
+    expect(sessions.calls).toBe(1);
+  });
+
+  it('failed checks: a stale entry is dropped; an ended session is reopened once, else dropped', async () => {
+    const { core, sessions, emitted, metrics } = setup();
+    const [stale, ended, gone, broken] = [
+      newInstanceUid(),
+      newInstanceUid(),
+      newInstanceUid(),
+      newInstanceUid(),
+    ];
+    for (const uid of [stale, ended, gone, broken]) {
+      await core.handle(conn('http'), body(uid, 1));
+      await core.handle(conn('http'), body(uid, 2));
+    }
+    const [staleId, endedId, goneId, brokenId] = [
+      uidBytesToId(stale),
+      uidBytesToId(ended),
+      uidBytesToId(gone),
+      uidBytesToId(broken),
+    ];
+    for (const id of [endedId, goneId, brokenId]) sessions.http.delete(id); // the sweeper ended them
+    sessions.seq.set(endedId, 2); // the checked touch wrote seq 2
+    sessions.seq.set(goneId, 7); // a newer message landed elsewhere before the reopen
+    sessions.seq.set(brokenId, 2);
+    emitted.length = 0;
+    const reopenCall = core.sessionChecks([
+      { agentId: staleId, sequenceNum: 2, result: 'stale' },
+      { agentId: endedId, sequenceNum: 2, result: 'ended' },
+      { agentId: goneId, sequenceNum: 2, result: 'ended' },
+      { agentId: 'never-cached', sequenceNum: 1, result: 'ended' },
+    ]);
+    sessions.down = true;
+    const failing = core.sessionChecks([{ agentId: brokenId, sequenceNum: 2, result: 'ended' }]);
+    sessions.down = false;
+    await core.settled();
+    await Promise.all([reopenCall, failing]);
+    expect(emitted).toEqual([
+      expect.objectContaining({ type: 'connection_opened', agentId: endedId, transport: 'http' }),
+    ]);
+    expect(sessions.http.get(endedId)?.connectionId).toBe(
+      (emitted[0] as { connectionId: string }).connectionId,
+    );
+    expect((await metrics.redisErrors.get()).values).toEqual([
+      expect.objectContaining({ labels: { operation: 'session_reopen' }, value: 1 }),
+    ]);
+    const calls = sessions.calls;
+    await core.handle(conn('http'), body(ended, 3)); // still cached
+    expect(sessions.calls).toBe(calls);
+    for (const uid of [stale, gone, broken]) await core.handle(conn('http'), body(uid, 3));
+    expect(sessions.calls).toBe(calls + 3);
+  });
+
+  it('forgets every agent when Redis lost its data', async () => {
+    const { core, sessions } = setup();
+    const uid = newInstanceUid();
+    await core.handle(conn('http'), body(uid, 1));
+    core.forgetHttpSessions();
+    await core.handle(conn('http'), body(uid, 2));
+    expect(sessions.calls).toBe(2);
   });
 });

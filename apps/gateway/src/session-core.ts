@@ -21,6 +21,8 @@ import {
 } from '@opamp-fleet/opamp';
 import type {
   AdvanceResult,
+  FailedSessionCheck,
+  HttpSession,
   MonotonicClock,
   PresenceWriter,
   SessionStore,
@@ -28,6 +30,7 @@ import type {
 } from '@opamp-fleet/presence';
 import type { Logger } from '@opamp-fleet/telemetry';
 import { type AgentEvents, mergePending, type PendingState } from './agent-events.js';
+import { type CachedHttpSession, HttpSessionCache } from './http-session-cache.js';
 import type { GatewayMetrics, Transport } from './metrics.js';
 import { reportedState } from './state-json.js';
 
@@ -38,7 +41,7 @@ import { reportedState } from './state-json.js';
 export interface Connection {
   readonly id: string;
   readonly transport: Transport;
-  /** The peer's IP address as text, '' when unknown. */
+  /** The peer's IP address as text, '' when unknown. May be read only while the message is handled. */
   readonly remoteAddress: string;
   /** Canonical id of the agent this connection speaks for; null before its first message. */
   agentId: string | null;
@@ -85,7 +88,9 @@ export interface SessionCoreOptions {
   readonly heartbeatIntervalSeconds: number;
   readonly malformedBudget: number;
   readonly presence: Pick<PresenceWriter, 'touch'>;
-  readonly sessions: Pick<SessionStore, 'advance'>;
+  readonly sessions: Pick<SessionStore, 'advance' | 'reopenHttpSession'>;
+  /** What this process last stored per plain-HTTP agent. Default a new cache of the default size. */
+  readonly httpSessions?: HttpSessionCache;
   readonly binder: AgentBinder;
   readonly events: AgentEvents;
   readonly metrics: GatewayMetrics;
@@ -121,6 +126,12 @@ function isHeartbeatOnly(msg: AgentMessage): boolean {
  *
  * Fast path (WebSocket): a bare heartbeat with sequence_num = last + 1 on a connection whose state is
  * synced updates memory and the coalesced presence buffer only, no Redis round trip.
+ * Fast path (plain HTTP): a bare heartbeat with sequence_num = last + 1 and unchanged capabilities of
+ * an agent whose last poll this process stored (see {@link HttpSessionCache}) is answered the same
+ * way; its seq goes to the session hash with the presence writer's next flush, written only if the
+ * hash still holds the previous seq this process knew. A failed check (see `sessionChecks`) drops the
+ * cached entry, so the agent's next poll takes the store's path (ReportFullState if its state was
+ * lost); a session that ended meanwhile (the sweeper timed the agent out) is opened again at once.
  * Redis failures never fail a message: the agent is answered; its state did not reach the store, so
  * the next stored message sees a sequence gap and asks for the full state once Redis is back.
  *
@@ -134,13 +145,19 @@ function isHeartbeatOnly(msg: AgentMessage): boolean {
  */
 export class SessionCore {
   private readonly clock: MonotonicClock;
+  private readonly httpSessions: HttpSessionCache;
+  private readonly reopening = new Set<Promise<void>>();
 
   constructor(private readonly o: SessionCoreOptions) {
     this.clock = o.clock ?? performance;
+    this.httpSessions = o.httpSessions ?? new HttpSessionCache();
   }
 
-  /** Handles one binary message (a WebSocket frame, or an HTTP body after decompression). */
-  async handle(conn: Connection, data: Uint8Array): Promise<Outcome> {
+  /**
+   * Handles one binary message (a WebSocket frame, or an HTTP body after decompression). The fast
+   * paths answer synchronously; everything else through the returned promise.
+   */
+  handle(conn: Connection, data: Uint8Array): Outcome | Promise<Outcome> {
     let msg: AgentMessage;
     try {
       msg =
@@ -168,8 +185,53 @@ export class SessionCore {
       this.o.presence.touch(conn.agentId, msg.sequenceNum);
       return { reply: ackReply(msg.uid, SERVER_CAPABILITIES), follow: 'none' };
     }
-    const reply = await this.process(conn, msg, kind);
-    return { reply, follow: disconnect ? 'goodbye' : 'none' };
+    if (heartbeat && conn.transport === 'http') {
+      const cached = this.httpSessions.get(msg.uid.id);
+      if (
+        cached !== undefined &&
+        msg.sequenceNum === cached.seq + 1 &&
+        msg.capabilities === cached.capabilities
+      ) {
+        this.pollFromCache(conn, msg.uid.id, msg.sequenceNum, cached);
+        return { reply: ackReply(msg.uid, SERVER_CAPABILITIES), follow: 'none' };
+      }
+    }
+    const follow: Follow = disconnect ? 'goodbye' : 'none';
+    return this.process(conn, msg, kind).then((reply) => ({ reply, follow }));
+  }
+
+  /**
+   * Handles the failed checks of cached plain-HTTP polls (the presence writer's flush reports them):
+   * a stale entry is dropped; an agent whose session ended while it kept polling gets a new session
+   * (connection_opened), or, when that fails, loses its entry so its next poll opens one.
+   */
+  async sessionChecks(failed: readonly FailedSessionCheck[]): Promise<void> {
+    const reopen: Promise<void>[] = [];
+    for (const f of failed) {
+      this.o.metrics.httpSessionChecks.inc({ result: f.result });
+      const cached = this.httpSessions.get(f.agentId);
+      if (cached === undefined) continue;
+      if (f.result === 'ended') reopen.push(this.reopen(f.agentId, f.sequenceNum, cached));
+      else this.httpSessions.delete(f.agentId);
+    }
+    if (reopen.length === 0) return;
+    const all = Promise.all(reopen).then(() => undefined);
+    this.reopening.add(all);
+    try {
+      await all;
+    } finally {
+      this.reopening.delete(all);
+    }
+  }
+
+  /** Resolves once every session reopen started so far has finished (they never reject). */
+  async settled(): Promise<void> {
+    while (this.reopening.size > 0) await Promise.all([...this.reopening]);
+  }
+
+  /** Forgets every cached plain-HTTP agent (Redis lost its data). */
+  forgetHttpSessions(): void {
+    this.httpSessions.clear();
   }
 
   /** A message that is not an OpAMP message at all (a WebSocket text frame). */
@@ -184,6 +246,31 @@ export class SessionCore {
     const reply = badRequestReply(uid, message);
     if (code === 'too_large') return { reply, follow: 'close_too_large' };
     return { reply, follow: conn.malformed >= this.o.malformedBudget ? 'close_malformed' : 'none' };
+  }
+
+  /** The HTTP fast path: see the class comment. */
+  private pollFromCache(conn: Connection, agentId: string, seq: number, cached: CachedHttpSession): void {
+    const expectedSeq = cached.seq;
+    cached.seq = seq; // in place: an entry's age in the cache counts from its last stored poll
+    cached.lastRequestId = conn.id;
+    conn.agentId = agentId;
+    conn.capabilities = cached.capabilities;
+    conn.lastSeenAt = this.clock.now();
+    this.o.presence.touch(agentId, seq, undefined, expectedSeq);
+  }
+
+  /** Opens a new session, named after the agent's last poll here, for an agent still polling. */
+  private async reopen(agentId: string, seq: number, cached: CachedHttpSession): Promise<void> {
+    let session: HttpSession | null = null;
+    try {
+      session = await this.o.sessions.reopenHttpSession(agentId, cached.lastRequestId, seq);
+    } catch (err) {
+      this.o.metrics.redisErrors.inc({ operation: 'session_reopen' });
+      this.o.logger.debug({ err, agentId }, 'session store unavailable; the next poll opens the session');
+    }
+    if (session !== null) this.o.events.opened({ agentId, ...session }, 'http', cached.remoteAddress);
+    // Not opened: the agent's next poll takes the store's path, which opens one if none is open.
+    else if (this.httpSessions.get(agentId) === cached) this.httpSessions.delete(agentId);
   }
 
   private async process(conn: Connection, msg: AgentMessage, kind: MessageKind): Promise<ServerToAgentInit> {
@@ -225,6 +312,7 @@ export class SessionCore {
     }
     const stored = r !== null;
     this.report(conn, agentId, msg, kind, fields, r);
+    this.remember(conn, agentId, msg, r);
     if (stored && needsFullState(prev, msg)) {
       flags |= ServerToAgentFlags.ReportFullState;
       this.o.metrics.fullStateRequests.inc({ transport: conn.transport });
@@ -243,6 +331,22 @@ export class SessionCore {
     }
     conn.capabilities = msg.capabilities;
     return reply;
+  }
+
+  /** Caches what a plain-HTTP poll stored (its session open); forgets the agent otherwise. */
+  private remember(conn: Connection, agentId: string, msg: AgentMessage, r: AdvanceResult | null): void {
+    if (agentId !== msg.uid.id) this.httpSessions.delete(msg.uid.id);
+    const session = r?.httpSession ?? null;
+    if (conn.transport !== 'http' || session === null) {
+      this.httpSessions.delete(agentId);
+      return;
+    }
+    this.httpSessions.set(agentId, {
+      seq: msg.sequenceNum,
+      capabilities: msg.capabilities,
+      remoteAddress: conn.remoteAddress,
+      lastRequestId: conn.id,
+    });
   }
 
   private via(conn: Connection, kind: MessageKind): SessionVia {

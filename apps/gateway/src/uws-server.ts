@@ -31,7 +31,10 @@ export function assertUwsNative(allowFallback: boolean): void {
 export interface RequestHead {
   readonly method: string;
   readonly url: string;
-  /** The peer's IP address as text (the proxy's, behind one), '' when unknown. */
+  /**
+   * The peer's IP address as text (the proxy's, behind one), '' when unknown. Read it before the
+   * request is answered: after the answer (or the client's abort) it is '' unless read before.
+   */
   readonly remoteAddress: string;
   header(name: string): string;
 }
@@ -138,21 +141,56 @@ const STATUS_TEXT: Record<number, string> = {
   503: 'Service Unavailable',
 };
 
+const STATUS_LINES = new Map(
+  Object.entries(STATUS_TEXT).map(([code, text]) => [Number(code), `${code} ${text}`]),
+);
+
 function statusLine(status: number): string {
-  return `${status} ${STATUS_TEXT[status] ?? 'Unknown'}`;
+  return STATUS_LINES.get(status) ?? `${status} Unknown`;
 }
 
-function readHead(req: uWS.HttpRequest, res: uWS.HttpResponse): RequestHead {
+function readHeaders(req: uWS.HttpRequest): Map<string, string> {
   const headers = new Map<string, string>();
   req.forEach((k, v) => {
     headers.set(k, v);
   });
-  return {
-    method: req.getMethod(),
-    url: req.getUrl(),
-    remoteAddress: textDecoder.decode(res.getRemoteAddressAsText()),
-    header: (name) => headers.get(name) ?? '',
-  };
+  return headers;
+}
+
+/**
+ * The head of a request, valid after the handler returned. The peer address is read from uWS on
+ * first use only (each read asks the kernel), which must come before the response is done: after
+ * `done()` an address not read yet is ''.
+ */
+class Head implements RequestHead {
+  readonly method: string;
+  readonly url: string;
+  private readonly headers: Map<string, string>;
+  private address: string | undefined;
+  private res: uWS.HttpResponse | null;
+
+  constructor(req: uWS.HttpRequest, res: uWS.HttpResponse) {
+    this.method = req.getMethod();
+    this.url = req.getUrl();
+    this.headers = readHeaders(req);
+    this.res = res;
+  }
+
+  get remoteAddress(): string {
+    if (this.address === undefined) {
+      this.address = this.res === null ? '' : textDecoder.decode(this.res.getRemoteAddressAsText());
+    }
+    return this.address;
+  }
+
+  header(name: string): string {
+    return this.headers.get(name) ?? '';
+  }
+
+  /** The response was ended or aborted: uWS must not be asked about it anymore. */
+  done(): void {
+    this.res = null;
+  }
 }
 
 function writeRejection(res: uWS.HttpResponse, r: Rejection, closeConnection = false): void {
@@ -202,14 +240,18 @@ class SocketImpl implements WireSocket {
 class Replier implements HttpReplier {
   aborted = false;
   private done = false;
-  constructor(private readonly res: uWS.HttpResponse) {}
+  constructor(
+    private readonly res: uWS.HttpResponse,
+    private readonly head: Head,
+  ) {}
 
   respond(status: number, headers: Readonly<Record<string, string>>, body?: Uint8Array | string): void {
     if (this.aborted || this.done) return;
     this.done = true;
+    this.head.done();
     this.res.cork(() => {
       this.res.writeStatus(statusLine(status));
-      for (const [k, v] of Object.entries(headers)) this.res.writeHeader(k, v);
+      for (const k in headers) this.res.writeHeader(k, headers[k]!);
       this.res.end(body ?? '');
     });
   }
@@ -228,8 +270,9 @@ export function createUwsServer<S>(options: UwsServerOptions, handlers: UwsHandl
     closeOnBackpressureLimit: 1,
     compression: uWS.DISABLED,
     upgrade: (res, req, context) => {
-      const head = readHead(req, res);
+      const head = new Head(req, res);
       const rejection = handlers.upgrade(head);
+      head.done();
       if (rejection) return writeRejection(res, rejection);
       res.upgrade<Holder<S>>(
         {},
@@ -259,20 +302,25 @@ export function createUwsServer<S>(options: UwsServerOptions, handlers: UwsHandl
   });
 
   app.any(options.path, (res, req) => {
-    const head = readHead(req, res);
+    const head = new Head(req, res);
     const admission = handlers.httpBegin(head);
-    if (!('accept' in admission)) return writeRejection(res, admission);
+    if (!('accept' in admission)) {
+      head.done();
+      return writeRejection(res, admission);
+    }
     const limit = admission.maxBodyBytes;
     const declared = Number(head.header('content-length') || '0');
     if (declared > limit) {
+      head.done();
       handlers.httpTooLarge(head);
       return writeRejection(res, { status: 413 }, true);
     }
-    const replier = new Replier(res);
+    const replier = new Replier(res, head);
     let complete = false;
     res.onAborted(() => {
       const wasAborted = replier.aborted;
       replier.aborted = true;
+      head.done();
       if (!complete && !wasAborted) handlers.httpAborted(head);
     });
     const chunks: Buffer[] = [];
@@ -284,6 +332,7 @@ export function createUwsServer<S>(options: UwsServerOptions, handlers: UwsHandl
         complete = true;
         handlers.httpTooLarge(head);
         replier.aborted = true;
+        head.done();
         writeRejection(res, { status: 413 }, true);
         return;
       }

@@ -3,26 +3,49 @@
 -- KEYS[1]      last-seen sorted set (member = agent id, score = ms since the Unix epoch, Redis clock)
 -- KEYS[1 + i]  session hash of the i-th agent (one per agent, in ARGV order)
 -- ARGV[1]      session hash TTL in ms, refreshed when a seq is written (0 = leave the TTL alone)
--- ARGV[2 + 3(i-1)], ARGV[3 + 3(i-1)], ARGV[4 + 3(i-1)]
+-- ARGV[2 + 4(i-1)] ... ARGV[5 + 4(i-1)]
 --              agent id, age in ms (how long ago the gateway saw the agent, >= 0),
---              sequence number or '' when the touch carried none
+--              sequence number or '' when the touch carried none,
+--              sequence number the hash must hold for it to be written, or '' (no check)
 --
 -- score = TIME - age: every writer's timestamps come from this one clock, whatever the gateway's
 -- wall clock says. ZADD GT: a score never moves backwards (a late retry cannot rewind a newer one).
 -- The seq is written only into an existing session hash (a hash holding only a seq would look like
 -- known state) and only forwards (SessionStore.advance is the authoritative writer of seq).
--- Returns the number of agents written.
+-- A checked seq is written only when the hash holds exactly the expected seq; if it then holds no
+-- plain-HTTP session (ended meanwhile) the check is reported 'ended', otherwise it passes. A hash
+-- holding another seq, or none, fails the check as 'stale' and is left alone.
+-- Returns the failed checks as a flat list: i, 'ended' | 'stale'.
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local ttl = tonumber(ARGV[1])
 local n = #KEYS - 1
+local failed = {}
 for i = 1, n do
-  local base = 2 + (i - 1) * 3
+  local base = 2 + (i - 1) * 4
   redis.call('ZADD', KEYS[1], 'GT', now - tonumber(ARGV[base + 1]), ARGV[base])
   local seq = ARGV[base + 2]
   if seq ~= '' then
-    local cur = redis.call('HGET', KEYS[1 + i], 'seq')
-    if cur and tonumber(cur) < tonumber(seq) then
+    local want = ARGV[base + 3]
+    local cur, conn
+    if want == '' then
+      cur = redis.call('HGET', KEYS[1 + i], 'seq')
+    else
+      local got = redis.call('HMGET', KEYS[1 + i], 'seq', 'http_conn')
+      cur, conn = got[1], got[2]
+    end
+    local write = cur and tonumber(cur) < tonumber(seq)
+    if want ~= '' then
+      if not cur or tonumber(cur) ~= tonumber(want) then
+        failed[#failed + 1] = i
+        failed[#failed + 1] = 'stale'
+        write = false
+      elseif not conn then
+        failed[#failed + 1] = i
+        failed[#failed + 1] = 'ended'
+      end
+    end
+    if write then
       redis.call('HSET', KEYS[1 + i], 'seq', seq)
       if ttl > 0 then
         redis.call('PEXPIRE', KEYS[1 + i], ttl)
@@ -30,4 +53,4 @@ for i = 1, n do
     end
   end
 end
-return n
+return failed

@@ -34,6 +34,7 @@ export {
 export { DEFAULT_KEY_PREFIX, lastSeenKey, type PresenceKeys, presenceKeys } from './keys.js';
 export {
   createPresenceWriter,
+  type FailedSessionCheck,
   type FlushResult,
   type MonotonicClock,
   type PresenceWriter,

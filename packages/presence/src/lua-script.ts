@@ -11,6 +11,7 @@ export type ScriptName =
   | 'takeover'
   | 'advance'
   | 'close-http'
+  | 'open-http'
   | 'epoch';
 
 type Arg = string | Buffer | number;

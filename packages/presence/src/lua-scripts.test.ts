@@ -5,7 +5,7 @@ import { luaSource } from './lua-script.js';
 
 describe('Lua scripts', () => {
   it('get the shared next_epoch pasted in where they include it, once', () => {
-    for (const name of ['claim', 'reannounce', 'advance'] as const) {
+    for (const name of ['claim', 'reannounce', 'advance', 'open-http'] as const) {
       const text = luaSource(name);
       expect(text).not.toContain('#include');
       expect(text.match(/local function next_epoch\(key\)/g)).toHaveLength(1);

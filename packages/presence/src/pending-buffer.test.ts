@@ -77,4 +77,39 @@ describe('PendingBuffer', () => {
     b.restore([]);
     expect(b.size).toBe(1);
   });
+
+  it('a run of checked touches keeps the first expectation; a seq without one drops it', () => {
+    const b = new PendingBuffer(10);
+    b.touch('a', 1, 6, 5);
+    b.touch('a', 2, 7, 6);
+    b.touch('a', 3, undefined); // no seq: keeps seq and expectation
+    b.touch('b', 1, 3); // stored by its own authoritative write: no expectation
+    b.touch('b', 2, 4, 3); // then checked against that write
+    b.touch('c', 1, 9, 8);
+    b.touch('c', 2, 10); // an unchecked seq supersedes the check
+    b.touch('d', 1, undefined, 4); // an expectation without a seq means nothing
+    expect(b.drain()).toEqual([
+      ['a', { at: 3, seq: 7, expectedSeq: 5 }],
+      ['b', { at: 2, seq: 4, expectedSeq: 3 }],
+      ['c', { at: 2, seq: 10, expectedSeq: undefined }],
+      ['d', { at: 1, seq: undefined, expectedSeq: undefined }],
+    ]);
+  });
+
+  it('restoring a failed checked entry keeps the older expectation', () => {
+    const b = new PendingBuffer(10);
+    b.touch('a', 1, 6, 5);
+    b.touch('b', 1, 6, 5);
+    b.touch('c', 1, 6, 5);
+    const inFlight = b.drain();
+    b.touch('a', 2, 7, 6); // checked again: the failed write's expectation comes first
+    b.touch('b', 2, 8); // an authoritative seq wins over the failed check
+    b.touch('c', 2, undefined); // no seq: inherits the failed seq and its check
+    b.restore(inFlight);
+    expect(b.drain()).toEqual([
+      ['a', { at: 2, seq: 7, expectedSeq: 5 }],
+      ['b', { at: 2, seq: 8, expectedSeq: undefined }],
+      ['c', { at: 2, seq: 6, expectedSeq: 5 }],
+    ]);
+  });
 });

@@ -2,6 +2,11 @@
 export interface PendingTouch {
   at: number;
   seq: number | undefined;
+  /**
+   * The seq the session hash must hold for `seq` to be written (see `PresenceWriter.touch`); only
+   * with a `seq`. A run of checked touches keeps the first one's.
+   */
+  expectedSeq: number | undefined;
 }
 
 export type PendingEntry = readonly [agentId: string, touch: PendingTouch];
@@ -29,13 +34,24 @@ export class PendingBuffer {
 
   /**
    * Records a touch; the newest time wins (a touch dated before the buffered one keeps its time), a
-   * touch without seq keeps the seq of the one it replaces. O(1).
+   * touch without seq keeps the seq (and check) of the one it replaces. A checked touch following
+   * a checked one keeps the older check (the hash must still hold what the first one expected); a
+   * seq without a check (written by its own authoritative store) drops the check. O(1).
    */
-  touch(agentId: string, at: number, seq: number | undefined): void {
+  touch(agentId: string, at: number, seq: number | undefined, expectedSeq?: number): void {
     const prev = this.entries.get(agentId);
-    if (prev !== undefined) this.entries.delete(agentId);
-    this.entries.set(agentId, { at: prev === undefined ? at : Math.max(prev.at, at), seq: seq ?? prev?.seq });
-    this.enforceCap();
+    if (prev === undefined) {
+      this.entries.set(agentId, { at, seq, expectedSeq: seq === undefined ? undefined : expectedSeq });
+      this.enforceCap();
+      return;
+    }
+    this.entries.delete(agentId);
+    if (at > prev.at) prev.at = at;
+    if (seq !== undefined) {
+      prev.expectedSeq = expectedSeq === undefined ? undefined : (prev.expectedSeq ?? expectedSeq);
+      prev.seq = seq;
+    }
+    this.entries.set(agentId, prev);
   }
 
   /** Removes and returns every entry, least recently touched first. */
@@ -47,7 +63,8 @@ export class PendingBuffer {
 
   /**
    * Puts back entries whose write failed, ahead of the current ones (they are older). An entry that
-   * was touched again meanwhile keeps the newer touch, and inherits the failed seq if it has none.
+   * was touched again meanwhile keeps the newer touch, and inherits the failed seq if it has none
+   * (and the failed check, which comes first, when both are checked).
    */
   restore(failed: readonly PendingEntry[]): void {
     if (failed.length === 0) return;
@@ -56,7 +73,12 @@ export class PendingBuffer {
     for (const [agentId, touch] of failed) {
       const newer = current.get(agentId);
       if (newer === undefined) this.entries.set(agentId, touch);
-      else if (newer.seq === undefined) newer.seq = touch.seq;
+      else if (newer.seq === undefined) {
+        newer.seq = touch.seq;
+        newer.expectedSeq = touch.expectedSeq;
+      } else if (newer.expectedSeq !== undefined && touch.expectedSeq !== undefined) {
+        newer.expectedSeq = touch.expectedSeq;
+      }
     }
     for (const [agentId, touch] of current) this.entries.set(agentId, touch);
     this.enforceCap();

@@ -2,7 +2,12 @@ import { eventually, type RedisFixture, redisFixture } from '@opamp-fleet/testki
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { presenceKeys } from './keys.js';
-import { createPresenceWriter, type MonotonicClock, readLastSeen } from './presence-writer.js';
+import {
+  createPresenceWriter,
+  type FailedSessionCheck,
+  type MonotonicClock,
+  readLastSeen,
+} from './presence-writer.js';
 import { createPresenceRedis } from './redis-client.js';
 import { createSessionStore } from './session-store.js';
 
@@ -170,6 +175,52 @@ describe('PresenceWriter', () => {
     writer.touch('known', -1);
     expect((await writer.flush()).written).toBe(1);
     expect(await plain.hget(keys.session('known'), 'seq')).toBe('12');
+  });
+
+  it('writes a checked seq only over the expected one, and reports ended sessions and stale hashes', async () => {
+    const keyPrefix = prefix();
+    const keys = presenceKeys(keyPrefix);
+    const sessions = createSessionStore({ redis, keyPrefix, ttlMs: 60_000 });
+    const reported: FailedSessionCheck[] = [];
+    const writer = createPresenceWriter({
+      redis,
+      keyPrefix,
+      sessionTtlMs: 120_000,
+      observer: { onSessionChecks: (failed) => reported.push(...failed) },
+    });
+    const http = (connectionId: string) => ({ transport: 'http' as const, connectionId });
+    for (const id of ['ok', 'ended', 'moved']) {
+      await sessions.advance(id, { sequenceNum: 4, capabilities: 1, fields: {}, via: http(`c-${id}`) });
+    }
+    await sessions.closeHttpSession('ended', 'c-ended'); // e.g. the sweeper timed it out
+    await sessions.advance('moved', { sequenceNum: 5, capabilities: 1, fields: {}, via: http('c-moved') });
+
+    writer.touch('ok', 5, undefined, 4);
+    writer.touch('ok', 6, undefined, 5); // coalesced: checked against 4
+    writer.touch('ended', 5, undefined, 4);
+    writer.touch('moved', 5, undefined, 4); // another gateway stored seq 5 meanwhile
+    writer.touch('lost', 5, undefined, 4); // no hash (expired, or lost with Redis data)
+    writer.touch('unchecked', 2, undefined, -1); // an invalid expectation is no check at all
+    expect(await writer.flush()).toEqual({ written: 5, failed: 0, chunks: 1 });
+
+    expect(reported).toEqual([
+      { agentId: 'ended', sequenceNum: 5, result: 'ended' },
+      { agentId: 'moved', sequenceNum: 5, result: 'stale' },
+      { agentId: 'lost', sequenceNum: 5, result: 'stale' },
+    ]);
+    expect(await plain.hget(keys.session('ok'), 'seq')).toBe('6');
+    expect(await plain.pttl(keys.session('ok'))).toBeGreaterThan(60_000);
+    expect(await plain.hget(keys.session('ended'), 'seq')).toBe('5');
+    expect(await plain.hget(keys.session('ended'), 'http_conn')).toBeNull();
+    expect(await plain.hget(keys.session('moved'), 'seq')).toBe('5');
+    expect(await plain.exists(keys.session('lost'), keys.session('unchecked'))).toBe(0);
+    const seen = await readLastSeen(plain, ['ok', 'ended', 'moved', 'lost', 'unchecked'], keyPrefix);
+    for (const score of seen.values()) expect(score).not.toBeNull(); // last-seen whatever the check finds
+
+    writer.touch('moved', 4, undefined, 5); // a stale, lower seq is not written even when its check passes
+    await writer.flush();
+    expect(await plain.hget(keys.session('moved'), 'seq')).toBe('5');
+    expect(reported).toHaveLength(3);
   });
 
   it('runs at most one flush at a time; a flush requested meanwhile covers later touches', async () => {

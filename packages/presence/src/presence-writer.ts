@@ -17,6 +17,21 @@ export interface PresenceWriterObserver {
   onError?(err: unknown): void;
   /** `count` entries were dropped because the buffer went over `maxPending`. */
   onDropped?(count: number): void;
+  /** Checked touches whose check failed in a flush (see `PresenceWriter.touch`), once per flush. */
+  onSessionChecks?(failed: readonly FailedSessionCheck[]): void;
+}
+
+/**
+ * A checked touch whose session hash did not hold what the check expected:
+ * - `ended`: it held the expected seq but no plain-HTTP session (ended meanwhile, e.g. by the
+ *   sweeper); the seq was written;
+ * - `stale`: another seq, or no hash at all; nothing was written to the hash.
+ */
+export interface FailedSessionCheck {
+  readonly agentId: string;
+  /** The seq of the touch (written for `ended`). */
+  readonly sequenceNum: number;
+  readonly result: 'ended' | 'stale';
 }
 
 export interface PresenceWriterOptions {
@@ -54,6 +69,14 @@ export interface FlushResult {
  *   Touches of one agent coalesce: the newest time wins, and the newest seq unless it has none.
  *   A seq (the agent's sequence_num, for the shared session) is written only into an existing
  *   session hash and only forwards; a seq that is not a non-negative safe integer is ignored.
+ * - A touch may carry, with its seq, the seq the session hash is expected to hold (`expectedSeq`,
+ *   the previous message's, for a message whose session was not stored otherwise): the seq is then
+ *   written only when the hash holds exactly that seq and a plain-HTTP session (compare-and-set, in
+ *   the same script call as the last-seen write), or that seq and no session (reported `ended`:
+ *   the session ended meanwhile, the seq is written); anything else is reported `stale` and leaves
+ *   the hash alone. Failed checks go to `observer.onSessionChecks`. A run of checked touches of one
+ *   agent coalesces into one, checked against the first one's expectation. The last-seen is written
+ *   whatever the check finds.
  * - The score written is Redis `TIME` minus the age the gateway measured (now - touch time on its own
  *   clock), with ZADD GT, so a gateway with a skewed wall clock writes correct scores and a late or
  *   retried write never moves an agent's last-seen backwards.
@@ -67,7 +90,7 @@ export interface FlushResult {
  *   idempotent (later calls return the same promise). `start()` after `stop()` does nothing.
  */
 export interface PresenceWriter {
-  touch(agentId: string, seq?: number, at?: number): void;
+  touch(agentId: string, seq?: number, at?: number, expectedSeq?: number): void;
   flush(): Promise<FlushResult>;
   start(): void;
   stop(): Promise<FlushResult>;
@@ -119,12 +142,17 @@ class RedisPresenceWriter implements PresenceWriter {
     return this.buffer.dropped;
   }
 
-  touch(agentId: string, seq?: number, at?: number): void {
+  touch(agentId: string, seq?: number, at?: number, expectedSeq?: number): void {
     // a seq that is not a non-negative safe integer is ignored: it would fail its whole chunk forever
-    const valid = seq !== undefined && Number.isSafeInteger(seq) && seq >= 0 ? seq : undefined;
+    const valid = validSeq(seq);
     const now = this.clock.now();
     // a time in the future of this clock would write a score ahead of Redis's clock
-    this.buffer.touch(agentId, at === undefined || !(at <= now) ? now : at, valid);
+    this.buffer.touch(
+      agentId,
+      at === undefined || !(at <= now) ? now : at,
+      valid,
+      valid === undefined ? undefined : validSeq(expectedSeq),
+    );
   }
 
   flush(): Promise<FlushResult> {
@@ -188,16 +216,19 @@ class RedisPresenceWriter implements PresenceWriter {
     const results = await Promise.allSettled(chunks.map((chunk) => this.writeChunk(chunk)));
     let written = 0;
     const failed: PendingEntry[] = [];
+    const checks: FailedSessionCheck[] = [];
     let firstError: unknown;
     results.forEach((result, i) => {
       const chunk = chunks[i]!;
       if (result.status === 'fulfilled') {
         written += chunk.length;
+        failedChecks(chunk, result.value, checks);
       } else {
         failed.push(...chunk);
         firstError ??= result.reason;
       }
     });
+    if (checks.length > 0) this.report(() => this.observer.onSessionChecks?.(checks));
     if (failed.length > 0) {
       this.buffer.restore(failed); // in one go, keeping the oldest-first order across chunks
       this.report(() => this.observer.onError?.(firstError));
@@ -215,7 +246,12 @@ class RedisPresenceWriter implements PresenceWriter {
     const args: (string | number)[] = [this.sessionTtlMs];
     for (const [agentId, touch] of chunk) {
       keys.push(this.keys.session(agentId));
-      args.push(agentId, Math.max(0, Math.round(now - touch.at)), touch.seq === undefined ? '' : touch.seq);
+      args.push(
+        agentId,
+        Math.max(0, Math.round(now - touch.at)),
+        touch.seq === undefined ? '' : touch.seq,
+        touch.expectedSeq === undefined ? '' : touch.expectedSeq,
+      );
     }
     return this.script.run(this.redis, keys, args);
   }
@@ -227,6 +263,22 @@ class RedisPresenceWriter implements PresenceWriter {
     } catch {
       // an observer's own failure is not the writer's to handle
     }
+  }
+}
+
+function validSeq(seq: number | undefined): number | undefined {
+  return seq !== undefined && Number.isSafeInteger(seq) && seq >= 0 ? seq : undefined;
+}
+
+/** Adds the failed checks a touch script reply lists (chunk index, 'ended' | 'stale' pairs) to `out`. */
+function failedChecks(chunk: readonly PendingEntry[], reply: unknown, out: FailedSessionCheck[]): void {
+  if (!Array.isArray(reply)) return;
+  for (let i = 0; i + 1 < reply.length; i += 2) {
+    const entry = chunk[Number(reply[i]) - 1];
+    const result = reply[i + 1];
+    if (entry === undefined || entry[1].seq === undefined || (result !== 'ended' && result !== 'stale'))
+      continue;
+    out.push({ agentId: entry[0], sequenceNum: entry[1].seq, result });
   }
 }
 

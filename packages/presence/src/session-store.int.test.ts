@@ -1,7 +1,7 @@
 import { type RedisFixture, redisFixture } from '@opamp-fleet/testkit';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PresenceDataError } from './errors.js';
+import { PresenceDataError, PresenceOptionError } from './errors.js';
 import { presenceKeys } from './keys.js';
 import { createPresenceRedis } from './redis-client.js';
 import { createSessionStore, type SessionStore } from './session-store.js';
@@ -234,6 +234,28 @@ describe('SessionStore', () => {
     expect(state?.sequenceNum).toBe(1); // the rest of the state stays
     expect(state?.fields.k?.length).toBe(256);
     expect(await store.closeHttpSession('never-seen', 'x1')).toBeNull();
+  });
+
+  it('reopenHttpSession opens a session only over the expected seq and when none is open', async () => {
+    const lastSeen = presenceKeys(keyPrefix).lastSeen;
+    const via = { transport: 'http' as const, connectionId: 'r1' };
+    const first = await store.advance('h4', { sequenceNum: 3, capabilities: 1, fields: {}, via });
+    expect(await store.reopenHttpSession('h4', 'r2', 3)).toBeNull(); // r1 is still open
+    await store.closeHttpSession('h4', 'r1');
+    await redis.zadd(lastSeen, 1000, 'h4');
+    expect(await store.reopenHttpSession('h4', 'r2', 2)).toBeNull(); // another seq: a newer message rules
+    const reopened = await store.reopenHttpSession('h4', 'r2', 3);
+    expect(reopened).toEqual({ connectionId: 'r2', epoch: expect.any(Number) });
+    expect(reopened!.epoch).toBeGreaterThan(first.httpSession!.epoch);
+    expect((await store.load('h4'))?.httpSession).toEqual(reopened);
+    expect(Number(await redis.zscore(lastSeen, 'h4'))).toBeGreaterThan(1000); // seen now, as an open
+    expect(await store.reopenHttpSession('h4', 'r3', 3)).toBeNull(); // once
+    const next = await store.advance('h4', { sequenceNum: 4, capabilities: 1, fields: {}, via });
+    expect(next).toMatchObject({ httpSession: reopened, httpOpened: false, httpEnded: null });
+    expect(await store.reopenHttpSession('never-seen', 'r1', 0)).toBeNull(); // no partial hash
+    expect(await redis.exists(presenceKeys(keyPrefix).session('never-seen'))).toBe(0);
+    await expect(store.reopenHttpSession('h4', '', 4)).rejects.toThrow(PresenceOptionError);
+    await expect(store.reopenHttpSession('h4', 'r4', -1)).rejects.toThrow(PresenceOptionError);
   });
 
   it('concurrent advances of one agent each see the previous seq exactly once', async () => {

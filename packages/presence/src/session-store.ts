@@ -78,9 +78,9 @@ export interface SessionStoreOptions {
  * (it is authoritative; an agent that restarted starts again at a low seq), while the presence
  * writer's touch only moves seq forward in an existing hash. `load` is a single HGETALL snapshot.
  *
- * HTTP sessions live in the same hash and change only inside `advance` (see {@link SessionVia}) and
- * `closeHttpSession`, so at most one is open per agent and every session is reported opened once
- * and ended at most once. An advance that opens a session also moves the agent's last-seen to the
+ * HTTP sessions live in the same hash and change only inside `advance` (see {@link SessionVia}),
+ * `reopenHttpSession` and `closeHttpSession`, so at most one is open per agent and every session is
+ * reported opened once and ended at most once. An advance that opens a session also moves the agent's last-seen to the
  * Redis clock's now (never backwards) in the same script, so it is in Redis before the session's
  * opening can be emitted. A session's hash expiring with the state ends it silently: whoever times
  * out HTTP agents must do so well before the state TTL.
@@ -94,6 +94,13 @@ export interface SessionStore {
    * reports the returned session as closed. Resolves to the ended session, or null.
    */
   closeHttpSession(agentId: string, connectionId: string): Promise<HttpSession | null>;
+  /**
+   * Opens an HTTP session `connectionId` for an agent whose session ended while it kept polling,
+   * if the stored seq is still `sequenceNum` (its last poll) and no session is open
+   * (compare-and-set); like an opening `advance`, it moves the agent's last-seen to now. The caller
+   * reports the returned session as opened. Resolves to the opened session, or null.
+   */
+  reopenHttpSession(agentId: string, connectionId: string, sequenceNum: number): Promise<HttpSession | null>;
 }
 
 const FIELD_PREFIX = 'f:';
@@ -156,6 +163,23 @@ class RedisSessionStore implements SessionStore {
 
   async closeHttpSession(agentId: string, connectionId: string): Promise<HttpSession | null> {
     const epoch = await luaScript('close-http').run(this.redis, [this.keys.session(agentId)], [connectionId]);
+    return epoch === null || epoch === undefined ? null : { connectionId, epoch: toEpoch(epoch) };
+  }
+
+  async reopenHttpSession(
+    agentId: string,
+    connectionId: string,
+    sequenceNum: number,
+  ): Promise<HttpSession | null> {
+    checkInt('sequenceNum', sequenceNum, 0);
+    if (typeof connectionId !== 'string' || connectionId.length === 0) {
+      throw new PresenceOptionError('connectionId must be a non-empty string');
+    }
+    const epoch = await luaScript('open-http').run(
+      this.redis,
+      [this.keys.session(agentId), this.keys.connEpoch, this.keys.lastSeen],
+      [connectionId, sequenceNum, agentId],
+    );
     return epoch === null || epoch === undefined ? null : { connectionId, epoch: toEpoch(epoch) };
   }
 
