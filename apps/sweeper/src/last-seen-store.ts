@@ -11,11 +11,13 @@ import type { LastSeenEntry } from './state-machine.js';
  * Contract: `findExpired` reads without changing anything (phase 1); `scores` re-reads (phase 2);
  * `removeIfUnchanged` removes, in one atomic script, only entries whose score is still the one given,
  * so a heartbeat written after the re-read is never lost. `time` is Redis's own clock, the one the
- * scores are written on. Every call is a single round trip and may reject when Redis fails.
+ * scores are written on. Every call is a single round trip, sent before the call returns (calls made
+ * one after the other reach Redis in that order), and may reject when Redis fails.
  */
 export interface LastSeenStore {
   time(): Promise<number>;
-  findExpired(cutoffMs: number, limit: number): Promise<LastSeenEntry[]>;
+  /** Up to `limit` entries at or below the cutoff, lowest score first, after the first `skip` of them. */
+  findExpired(cutoffMs: number, limit: number, skip?: number): Promise<LastSeenEntry[]>;
   scores(agentIds: readonly string[]): Promise<Map<string, number | null>>;
   removeIfUnchanged(entries: readonly LastSeenEntry[]): Promise<number>;
 }
@@ -31,14 +33,14 @@ export function createLastSeenStore(redis: Redis, keyPrefix?: string): LastSeenS
       return Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
     },
 
-    async findExpired(cutoffMs, limit) {
+    async findExpired(cutoffMs, limit, skip = 0) {
       const reply = (await redis.zrange(
         key,
         '-inf',
         String(cutoffMs),
         'BYSCORE',
         'LIMIT',
-        0,
+        skip,
         limit,
         'WITHSCORES',
       )) as unknown[];

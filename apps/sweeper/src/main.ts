@@ -27,27 +27,32 @@ const config = loadConfigOrExit(loadSweeperConfig);
 const logger = createLogger({ name: 'opamp-sweeper', level: config.logLevel });
 const registry = createMetricsRegistry({ service: 'sweeper' });
 let lastRedisLog = Number.NEGATIVE_INFINITY;
-const redis = createPresenceRedis({
-  url: config.redisUrl,
-  connectionName: `opamp-sweeper:${config.sweeperId}`,
-  commandTimeoutMs: config.redisCommandTimeoutMs,
-  onError: (err) => {
-    if (performance.now() - lastRedisLog < 10_000) return;
-    lastRedisLog = performance.now();
-    logger.warn({ err }, 'redis connection error');
-  },
-});
+const presenceRedis = (connectionName: string) =>
+  createPresenceRedis({
+    url: config.redisUrl,
+    connectionName,
+    commandTimeoutMs: config.redisCommandTimeoutMs,
+    onError: (err) => {
+      if (performance.now() - lastRedisLog < 10_000) return;
+      lastRedisLog = performance.now();
+      logger.warn({ err }, 'redis connection error');
+    },
+  });
+const redis = presenceRedis(`opamp-sweeper:${config.sweeperId}`);
+// The closer has its own connection: thousands of close commands after a burst of expiries must not
+// queue ahead of the next tick's reads.
+const closerRedis = presenceRedis(`opamp-sweeper:${config.sweeperId}:closer`);
 const database = createDb(withSessionTimeouts(config.databaseUrl, config.leaseTtlMs), {
   max: 3,
   applicationName: `opamp-sweeper:${config.sweeperId}`,
 });
-const bus = createCommandBus({ redis, keyPrefix: config.redisKeyPrefix });
+const bus = createCommandBus({ redis: closerRedis, keyPrefix: config.redisKeyPrefix });
 const closer = createRegistryCloser({
-  redis,
+  redis: closerRedis,
   keyPrefix: config.redisKeyPrefix,
   bus,
-  registry: createConnectionRegistry({ redis, keyPrefix: config.redisKeyPrefix }),
-  sessions: createSessionStore({ redis, keyPrefix: config.redisKeyPrefix }),
+  registry: createConnectionRegistry({ redis: closerRedis, keyPrefix: config.redisKeyPrefix }),
+  sessions: createSessionStore({ redis: closerRedis, keyPrefix: config.redisKeyPrefix }),
   // The gateway closes the socket (4001) and records the close as heartbeat_timeout; an agent that
   // is alive after all reconnects and comes back online.
   reason: 'heartbeat_timeout',
@@ -78,4 +83,5 @@ const stopping = stopOnSignals(logger, async () => {
   await bus.close().catch(() => undefined);
   await database.close().catch((err: unknown) => logger.warn({ err }, 'closing Postgres failed'));
   await redis.quit().catch(() => redis.disconnect());
+  await closerRedis.quit().catch(() => closerRedis.disconnect());
 });

@@ -15,6 +15,7 @@ import {
   confirmExpired,
   detectionLagSeconds,
   HEARTBEAT_TIMEOUT,
+  type LastSeenEntry,
   OFFLINE_TOO_LONG,
   offlineCutoff,
 } from './state-machine.js';
@@ -39,6 +40,16 @@ export interface StepResult {
   offline: MarkedOffline[];
 }
 
+/** A batch of two-phase expiry after its reads (steps 1-3 of {@link expireBatch}), before any write. */
+export interface ExpiryBatch {
+  /** Entries the first read found; fewer than the batch size means none are left after them. */
+  found: number;
+  /** Entries still expired at the re-check, with their re-read score (removed in step 5). */
+  confirmed: LastSeenEntry[];
+  /** The confirmed agents online in Postgres, with the connection epoch read in step 2. */
+  candidates: OfflineCandidate[];
+}
+
 /**
  * One batch of two-phase expiry:
  * 1. find up to batchSize entries of the last-seen set at or below the cutoff;
@@ -52,8 +63,18 @@ export interface StepResult {
  * Throws {@link FencedError} (nothing written, nothing removed) when the lease moved on.
  */
 export async function expireBatch(ctx: StepContext, cutoffMs: number): Promise<StepResult> {
-  const found = await ctx.store.findExpired(cutoffMs, ctx.batchSize);
-  if (found.length === 0) return { found: 0, offline: [] };
+  return commitExpiry(ctx, await readExpiry(ctx, cutoffMs));
+}
+
+/**
+ * Steps 1-3 of {@link expireBatch} (reads only). `skip` entries of the set are passed over in step
+ * 1: the next batch can be read while the previous one, whose entries are still in the set, is
+ * written. Step 1 is sent to Redis before this function returns its promise, so it is read ahead
+ * of any removal the caller issues afterwards on the same connection.
+ */
+export async function readExpiry(ctx: StepContext, cutoffMs: number, skip = 0): Promise<ExpiryBatch> {
+  const found = await ctx.store.findExpired(cutoffMs, ctx.batchSize, skip);
+  if (found.length === 0) return { found: 0, confirmed: [], candidates: [] };
   const online = new Map(
     (
       await readOnlineAgents(
@@ -67,24 +88,69 @@ export async function expireBatch(ctx: StepContext, cutoffMs: number): Promise<S
   ctx.metrics.expiryChecks.inc({ outcome: 'refreshed' }, check.refreshed.length);
   ctx.metrics.expiryChecks.inc({ outcome: 'vanished' }, check.vanished.length);
   const candidates: OfflineCandidate[] = [];
-  const seenAt = new Map<string, number>();
   for (const e of check.confirmed) {
     const agent = online.get(e.agentId);
     if (agent === undefined) continue; // not online in Postgres: only the stale entry goes
     candidates.push({ agentId: e.agentId, lastSeenMs: e.score, connectionEpoch: agent.connectionEpoch });
-    seenAt.set(e.agentId, e.score);
   }
-  const offline = await takeOffline(ctx, candidates);
-  for (const a of offline) {
-    const seen = seenAt.get(a.agentId);
-    if (seen !== undefined) {
-      ctx.metrics.detectionLagSeconds.observe(
-        detectionLagSeconds(seen, ctx.nowMs, ctx.offlineTimeoutSeconds),
-      );
+  return { found: found.length, confirmed: check.confirmed, candidates };
+}
+
+/** Steps 4-5 of {@link expireBatch}: the fenced compare-and-set, then the compare-and-remove. */
+export async function commitExpiry(ctx: StepContext, batch: ExpiryBatch): Promise<StepResult> {
+  if (batch.found === 0) return { found: 0, offline: [] };
+  const offline = await takeOffline(ctx, batch.candidates);
+  if (offline.length > 0) {
+    const seenAt = new Map(batch.candidates.map((c) => [c.agentId, c.lastSeenMs]));
+    for (const a of offline) {
+      const seen = seenAt.get(a.agentId);
+      if (seen !== undefined && seen !== null) {
+        ctx.metrics.detectionLagSeconds.observe(
+          detectionLagSeconds(seen, ctx.nowMs, ctx.offlineTimeoutSeconds),
+        );
+      }
     }
   }
-  await ctx.store.removeIfUnchanged(check.confirmed);
-  return { found: found.length, offline };
+  await ctx.store.removeIfUnchanged(batch.confirmed);
+  return { found: batch.found, offline };
+}
+
+/**
+ * Expires batch after batch (see {@link expireBatch}) until a batch finds fewer than batchSize
+ * entries (returns true) or `more()` says no before a full batch is written (returns false: the
+ * rest waits for the next tick). While a batch is written (Postgres, then its removal), the next
+ * one is read (Redis and Postgres reads, no lock) past it; each batch is still read, re-checked,
+ * compared-and-set and removed in that order, so an agent in two batches is taken offline once
+ * (the second compare-and-set finds it offline). `onBatch` gets every batch's result as it commits.
+ * A failure (e.g. {@link FencedError}) ends the loop after the read in flight settled.
+ */
+export async function expireAll(
+  ctx: StepContext,
+  cutoffMs: number,
+  more: () => boolean,
+  onBatch: (result: StepResult) => void,
+): Promise<boolean> {
+  let next: Promise<ExpiryBatch> | null = readExpiry(ctx, cutoffMs);
+  for (;;) {
+    const batch: ExpiryBatch = await next;
+    next = null;
+    const full = batch.found >= ctx.batchSize;
+    // read ahead before this batch's removal is sent: the entries after this batch's
+    if (full && more()) {
+      next = readExpiry(ctx, cutoffMs, batch.found);
+      next.catch(() => undefined); // a failure surfaces when it is awaited, not as an unhandled rejection
+    }
+    let result: StepResult;
+    try {
+      result = await commitExpiry(ctx, batch);
+    } catch (err) {
+      await next?.catch(() => undefined);
+      throw err;
+    }
+    onBatch(result);
+    if (!full) return true;
+    if (next === null) return false;
+  }
 }
 
 /**

@@ -3,6 +3,7 @@ import { closed, opened } from '@opamp-fleet/db/testing';
 import { createPostgresLease } from '@opamp-fleet/leader';
 import { eventually } from '@opamp-fleet/testkit';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { StaleConnectionCloser } from './connection-closer.js';
 import { createLastSeenStore, type LastSeenStore } from './last-seen-store.js';
 import {
   EXPIRED,
@@ -167,6 +168,98 @@ describe('sweeper expiry (runOnce with an injected clock)', () => {
       await sweeper.runOnce(EXPIRED);
     }
     expect([...(await transitionCounts(hx.h, 'offline')).values()]).toEqual([1, 1, 1, 1, 1]);
+  });
+});
+
+describe('sweeper expiry in several batches', () => {
+  it('reads each batch while the previous one is written; every agent goes offline once', async () => {
+    const agents = ['b1', 'b2', 'b3', 'b4', 'b5'];
+    await seedOnline(hx.h, agents, OPENED, T);
+    await touch(hx.redis, hx.lastSeenKey, agents, T);
+    const calls: string[] = [];
+    const real = createLastSeenStore(hx.redis, hx.prefix);
+    const store: LastSeenStore = {
+      ...real,
+      findExpired(cutoff, limit, skip) {
+        calls.push(`find:${skip ?? 0}`);
+        return real.findExpired(cutoff, limit, skip);
+      },
+      removeIfUnchanged(entries) {
+        calls.push(`remove:${entries.length}`);
+        return real.removeIfUnchanged(entries);
+      },
+    };
+    const { sweeper, registry } = testSweeper(hx, { sweepBatchSize: 2 }, { store });
+    expect(await sweeper.runOnce(EXPIRED)).toMatchObject({ offline: 5, complete: true });
+    // the next batch is read past the current one before the current one's entries are removed
+    expect(calls).toEqual(['find:0', 'find:2', 'remove:2', 'find:2', 'remove:2', 'remove:1']);
+    expect([...(await transitionCounts(hx.h, 'offline')).values()]).toEqual([1, 1, 1, 1, 1]);
+    expect(await hx.redis.zcard(hx.lastSeenKey)).toBe(0);
+    expect(
+      await metricValue(registry, 'opamp_sweeper_transitions_total', { reason: 'heartbeat_timeout' }),
+    ).toBe(5);
+  });
+
+  it('an agent read in two batches (the set shifted) is taken offline once', async () => {
+    const agents = ['s1', 's2', 's3'];
+    await seedOnline(hx.h, agents, OPENED, T);
+    await touch(hx.redis, hx.lastSeenKey, agents, T);
+    const real = createLastSeenStore(hx.redis, hx.prefix);
+    // as if entries had moved in front of the ones read: every read starts at the lowest score
+    const store: LastSeenStore = { ...real, findExpired: (cutoff, limit) => real.findExpired(cutoff, limit) };
+    const { sweeper, registry } = testSweeper(hx, { sweepBatchSize: 2 }, { store });
+    expect(await sweeper.runOnce(EXPIRED)).toMatchObject({ offline: 3, complete: true, fenced: false });
+    expect([...(await transitionCounts(hx.h, 'offline')).values()]).toEqual([1, 1, 1]);
+    expect(await statuses(hx.h)).toEqual(new Map(agents.map((a) => [a, 'offline'])));
+    expect(await hx.redis.zcard(hx.lastSeenKey)).toBe(0);
+    expect(
+      await metricValue(registry, 'opamp_sweeper_transitions_total', { reason: 'heartbeat_timeout' }),
+    ).toBe(3);
+  });
+
+  it('a failed read-ahead ends the tick after the batch in flight committed; the next tick goes on', async () => {
+    const agents = ['f1', 'f2'];
+    await seedOnline(hx.h, agents, OPENED, T);
+    await touch(hx.redis, hx.lastSeenKey, agents, T);
+    const real = createLastSeenStore(hx.redis, hx.prefix);
+    let failing = true;
+    const store: LastSeenStore = {
+      ...real,
+      async findExpired(cutoff, limit, skip) {
+        if (failing && (skip ?? 0) > 0) throw new Error('redis went away');
+        return real.findExpired(cutoff, limit, skip);
+      },
+    };
+    const { sweeper, registry } = testSweeper(hx, { sweepBatchSize: 1 }, { store });
+    expect(await sweeper.runOnce(EXPIRED)).toMatchObject({ offline: 1, complete: false, fenced: false });
+    expect(await metricValue(registry, 'opamp_sweeper_tick_errors_total', { stage: 'expiry' })).toBe(1);
+    failing = false;
+    expect(await sweeper.runOnce(EXPIRED)).toMatchObject({ offline: 1, complete: true });
+    expect([...(await transitionCounts(hx.h, 'offline')).values()]).toEqual([1, 1]);
+  });
+
+  it('ends the connections once the transitions are committed; a failing closer does not fail the tick', async () => {
+    await seedOnline(hx.h, ['c1', 'c2'], OPENED, T);
+    await touch(hx.redis, hx.lastSeenKey, ['c1', 'c2'], T);
+    const ended: string[][] = [];
+    const closer: StaleConnectionCloser = {
+      async close(connections) {
+        // the agents are offline in Postgres before their connections are ended
+        expect(await statuses(hx.h)).toEqual(
+          new Map([
+            ['c1', 'offline'],
+            ['c2', 'offline'],
+          ]),
+        );
+        ended.push(connections.map((c) => c.agentId));
+        throw new Error('closer broke its contract');
+      },
+    };
+    const { sweeper, registry } = testSweeper(hx, { sweepBatchSize: 1 }, { closer });
+    expect(await sweeper.runOnce(EXPIRED)).toMatchObject({ offline: 2, complete: true, fenced: false });
+    expect(ended).toEqual([['c1', 'c2']]); // once per tick, after every batch
+    expect(await metricValue(registry, 'opamp_sweeper_close_commands_total', { result: 'failed' })).toBe(2);
+    expect(await metricValue(registry, 'opamp_sweeper_tick_errors_total')).toBe(0);
   });
 });
 

@@ -5,13 +5,13 @@ import { createRedisEpoch, type RedisEpoch } from '@opamp-fleet/presence';
 import type { Logger, Registry } from '@opamp-fleet/telemetry';
 import { throttle } from '@opamp-fleet/telemetry';
 import type { Redis } from 'ioredis';
-import type { StaleConnectionCloser, TimedOutConnection } from './connection-closer.js';
+import type { CloseSummary, StaleConnectionCloser, TimedOutConnection } from './connection-closer.js';
 import { createFleetGauges, type FleetGauges } from './fleet-gauges.js';
 import { createLastSeenStore, type LastSeenStore } from './last-seen-store.js';
 import { createSweeperMetrics, type SweeperMetrics } from './metrics.js';
 import { PresenceWatch } from './presence-watch.js';
 import { errorCutoff, offlineCutoff } from './state-machine.js';
-import { errorBatch, expireBatch, findLostCloses, reconcileAbsent, type StepContext } from './sweep-steps.js';
+import { errorBatch, expireAll, findLostCloses, reconcileAbsent, type StepContext } from './sweep-steps.js';
 
 /**
  * How long after an agent was taken offline its heartbeats may still arrive (the close command in
@@ -20,6 +20,12 @@ import { errorBatch, expireBatch, findLostCloses, reconcileAbsent, type StepCont
 export const LOST_CLOSE_GRACE_MS = 5000;
 /** How often the leader looks for agents offline in Postgres that still heartbeat (Redis clock, ms). */
 export const LOST_CLOSE_CHECK_INTERVAL_MS = 5000;
+
+/**
+ * Longest the loop defers ending the connections of agents it took offline while it is still
+ * taking more offline (a burst of expiries), so the transitions are not slowed by the closes.
+ */
+export const CLOSE_DEFER_MAX_MS = 2000;
 
 /** The part of SweeperConfig the loop uses. */
 export interface SweeperOptions {
@@ -74,13 +80,18 @@ export interface TickReport {
  *
  * Contract: `runOnce(nowMs?)` runs one tick and never rejects (failures are logged, counted and
  * end the tick): it reads the Redis identity (data-loss detection), renews or acquires the lease,
- * and as leader re-reads the fleet counts when due (`opamp_agents`), expires agents in batches,
- * reconciles agents missing from presence, and moves long-offline agents to error, until done or
- * the tick budget is spent; with a closer, it also ends again (every LOST_CLOSE_CHECK_INTERVAL_MS)
- * the connections of agents still heartbeating although taken offline (a lost close command). All decisions use `nowMs`, by default Redis's clock (the one last-seen
- * scores are written on). Ticks must not overlap.
- * `start()` runs ticks every sweepIntervalMs (after each one finished); `stop()` stops them, waits
- * for the tick in flight and releases the lease; it is idempotent.
+ * and as leader re-reads the fleet counts when due (`opamp_agents`), expires agents in batches
+ * (each batch read while the previous one is written), reconciles agents missing from presence,
+ * and moves long-offline agents to error, until done or the tick budget is spent. With a closer,
+ * it then ends the connections of the agents it took offline, and every
+ * LOST_CLOSE_CHECK_INTERVAL_MS those of agents still heartbeating although taken offline (a lost
+ * close command); it resolves once they are ended. All decisions use `nowMs`, by default Redis's
+ * clock (the one last-seen scores are written on). Ticks must not overlap.
+ * `start()` runs ticks one after the other: sweepIntervalMs after a tick that changed no agent, at
+ * once after one that did (see {@link nextTickDelayMs}). The connections of the agents the loop
+ * took offline are ended while the next ticks run, once a tick took none offline (it caught up)
+ * or at the latest CLOSE_DEFER_MAX_MS after they were queued. `stop()` stops the ticks, waits for
+ * the tick in flight, ends what is queued and releases the lease; it is idempotent.
  */
 export interface Sweeper {
   runOnce(nowMs?: number): Promise<TickReport>;
@@ -90,6 +101,14 @@ export interface Sweeper {
   /** False when no tick finished for max(10 s, 5 x (interval + budget)): the loop is stuck. */
   readonly healthy: boolean;
   readonly metrics: SweeperMetrics;
+}
+
+/**
+ * Pause before the tick after `report`: none after a tick that changed agents (more may have
+ * expired while it ran, or its budget ran out), else the sweep interval.
+ */
+export function nextTickDelayMs(report: TickReport, sweepIntervalMs: number): number {
+  return report.offline + report.errored > 0 ? 0 : sweepIntervalMs;
 }
 
 export function createSweeper(options: SweeperOptions, deps: SweeperDeps): Sweeper {
@@ -107,6 +126,12 @@ class LeaderElectedSweeper implements Sweeper {
   private leading = false;
   private timer: NodeJS.Timeout | null = null;
   private current: Promise<TickReport> | null = null;
+  /** Connections of agents taken offline (or found still heartbeating) not yet handed to the closer. */
+  private toClose: TimedOutConnection[] = [];
+  /** Monotonic time the oldest of `toClose` was queued. */
+  private toCloseSince = 0;
+  /** The close runs handed out so far, one after the other (never rejects). */
+  private closing: Promise<void> = Promise.resolve();
   private started = false;
   private stopping: Promise<void> | null = null;
   private lastTickEnd: number;
@@ -162,11 +187,40 @@ class LeaderElectedSweeper implements Sweeper {
   }
 
   async runOnce(nowMs?: number): Promise<TickReport> {
+    const report = await this.runTick(nowMs);
+    this.startClosing();
+    await this.closing;
+    return report;
+  }
+
+  /** One tick; the connections of the agents it took offline are still being ended when it resolves. */
+  private async runTick(nowMs?: number): Promise<TickReport> {
     try {
       return await this.tick(nowMs);
     } finally {
       this.lastTickEnd = this.monotonic.now();
     }
+  }
+
+  /**
+   * A tick of the loop. Offline transitions come first: while ticks take agents offline, their
+   * connections are ended only once the ones queued are CLOSE_DEFER_MAX_MS old; after a tick that
+   * took none (caught up) at once, while the next ticks run.
+   */
+  private async loopTick(): Promise<TickReport> {
+    const report = await this.runTick();
+    if (report.offline === 0 || this.monotonic.now() - this.toCloseSince >= CLOSE_DEFER_MAX_MS) {
+      this.startClosing();
+    }
+    return report;
+  }
+
+  /** Hands the queued connections to the closer, after the close runs before (not awaited). */
+  private startClosing(): void {
+    if (this.toClose.length === 0) return;
+    const batch = this.toClose;
+    this.toClose = [];
+    this.closing = this.closing.then(() => this.closeSockets(batch));
   }
 
   private async tick(nowMs?: number): Promise<TickReport> {
@@ -179,8 +233,9 @@ class LeaderElectedSweeper implements Sweeper {
       complete: true,
     };
     const startedAt = this.monotonic.now();
-    const { identity, now } = await this.watch.observe(nowMs);
-    report.leader = await this.renewLease();
+    // the Redis reads and the lease renewal (Postgres) are independent: at once
+    const [{ identity, now }, leader] = await Promise.all([this.watch.observe(nowMs), this.renewLease()]);
+    report.leader = leader;
     if (report.leader) await this.refreshFleetCounts();
     if (!report.leader || now === null) {
       report.complete = now !== null;
@@ -190,6 +245,8 @@ class LeaderElectedSweeper implements Sweeper {
     const deadline = startedAt + this.o.sweepTickBudgetMs;
     const token = this.lease.token!;
     let stage = 'baseline';
+    // connections to end: of agents taken offline (once committed) and found still heartbeating
+    const toClose: TimedOutConnection[] = [];
     try {
       if (identity !== null) await this.watch.sync(identity, now);
       const ctx = this.stepContext(token, now);
@@ -197,17 +254,20 @@ class LeaderElectedSweeper implements Sweeper {
       if (!report.offlineHeld) {
         const cutoff = offlineCutoff(now, this.o.offlineTimeoutSeconds);
         stage = 'expiry';
-        report.complete = await this.repeat(deadline, async () => {
-          const r = await expireBatch(ctx, cutoff);
-          report.offline += r.offline.length;
-          await this.closeSockets(r.offline);
-          return r.found;
-        });
+        report.complete = await expireAll(
+          ctx,
+          cutoff,
+          () => this.monotonic.now() < deadline,
+          (r) => {
+            report.offline += r.offline.length;
+            toClose.push(...r.offline);
+          },
+        );
         if (report.complete && this.monotonic.now() < deadline) {
           stage = 'reconcile';
           const r = await reconcileAbsent(ctx, cutoff);
           report.offline += r.offline.length;
-          await this.closeSockets(r.offline);
+          toClose.push(...r.offline);
         }
       }
       stage = 'error_sweep';
@@ -221,7 +281,7 @@ class LeaderElectedSweeper implements Sweeper {
       if (this.deps.closer !== undefined && now >= this.nextLostCloseCheck) {
         stage = 'lost_closes';
         this.nextLostCloseCheck = now + LOST_CLOSE_CHECK_INTERVAL_MS;
-        await this.closeSockets(await findLostCloses(ctx, LOST_CLOSE_GRACE_MS));
+        toClose.push(...(await findLostCloses(ctx, LOST_CLOSE_GRACE_MS)));
       }
     } catch (err) {
       report.complete = false;
@@ -236,6 +296,11 @@ class LeaderElectedSweeper implements Sweeper {
         this.logFailure('sweep tick failed', stage, err);
       }
     } finally {
+      // also what was committed before a failure
+      if (toClose.length > 0) {
+        if (this.toClose.length === 0) this.toCloseSince = this.monotonic.now();
+        this.toClose.push(...toClose);
+      }
       endTimer();
     }
     if (report.offline + report.errored > 0) {
@@ -259,6 +324,8 @@ class LeaderElectedSweeper implements Sweeper {
     if (this.timer !== null) clearTimeout(this.timer);
     this.timer = null;
     await this.current;
+    this.startClosing();
+    await this.closing;
     if (this.lease.token !== null) {
       await this.lease.release().catch((err: unknown) => this.log.warn({ err }, 'lease release failed'));
     }
@@ -268,10 +335,10 @@ class LeaderElectedSweeper implements Sweeper {
   private schedule(delayMs: number): void {
     this.timer = setTimeout(() => {
       this.timer = null;
-      this.current = this.runOnce();
-      void this.current.then(() => {
+      this.current = this.loopTick();
+      void this.current.then((report) => {
         this.current = null;
-        if (this.stopping === null) this.schedule(this.o.sweepIntervalMs);
+        if (this.stopping === null) this.schedule(nextTickDelayMs(report, this.o.sweepIntervalMs));
       });
     }, delayMs);
     this.timer.unref();
@@ -319,9 +386,18 @@ class LeaderElectedSweeper implements Sweeper {
     }
   }
 
+  /** Ends the connections of `offline` through the closer; never rejects. */
   private async closeSockets(offline: readonly TimedOutConnection[]): Promise<void> {
     if (this.deps.closer === undefined || offline.length === 0) return;
-    const s = await this.deps.closer.close(offline);
+    let s: CloseSummary;
+    try {
+      s = await this.deps.closer.close(offline);
+    } catch (err) {
+      // the closer's contract is not to reject; should one, the tick goes on
+      this.metrics.closeCommands.inc({ result: 'failed' }, offline.length);
+      this.logFailure('closing connections failed', 'close', err);
+      return;
+    }
     const counts = {
       sent: s.sent,
       session_ended: s.sessionsEnded,

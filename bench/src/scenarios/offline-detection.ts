@@ -62,12 +62,17 @@ async function pollOffline(sql: postgres.Sql, ids: readonly string[], timeoutMs:
   return seen;
 }
 
-/** Median time (ms) of a raw set-based offline UPDATE of `ids`, each in a rolled-back transaction. */
+/**
+ * Median time (ms) of a raw set-based offline UPDATE of `ids`, each in a rolled-back transaction.
+ * The rows are locked first, in id order as the app's writers lock them (close events of the
+ * sockets just closed may still be applied): the UPDATE alone is timed and cannot deadlock.
+ */
 async function rawUpdateMs(sql: postgres.Sql, ids: readonly string[]): Promise<number> {
   const times: number[] = [];
   for (let i = 0; i < 3; i++) {
     await sql
       .begin(async (tx) => {
+        await tx`select id from agents where id = any(${ids as string[]}) order by id for update`;
         const start = performance.now();
         await tx`update agents set status = 'offline', status_reason = 'heartbeat_timeout',
           status_changed_at = now(), updated_at = now() where id = any(${ids as string[]})`;

@@ -72,6 +72,11 @@ export async function applyOpens(tx: DbExecutor, opens: readonly ConnectionOpene
  * statement. A close is for the agent's newest connection when it is the current one or when its
  * epoch is above every epoch seen (the current connection was superseded by it).
  *
+ * A close of the current connection of an agent already offline with a recorded disconnect of
+ * the same reason changes nothing on the agent: it is the gateway carrying out a disconnect that is
+ * recorded already (typically the sweeper's heartbeat_timeout, decided and recorded before the
+ * gateway closed the socket), and rewriting the row would only repeat it with a later time.
+ *
  * An agent in 'error' that got there from 'offline' (its current error transition came from
  * offline) has no live connection: error is left only by a reconnect. A late close of its current
  * connection (e.g. the gateway closing the socket of an agent the sweeper timed out) records the
@@ -112,7 +117,9 @@ export async function applyCloses(tx: DbExecutor, closes: readonly ConnectionClo
       from v join prev on prev.id = v.agent_id
       where a.id = v.agent_id and prev.newest
         and (v.epoch > a.connection_epoch or (a.status <> 'offline' and not prev.kept)
-          or a.last_disconnected_at is distinct from ${at} or a.disconnect_reason is distinct from v.reason)
+          or ((a.last_disconnected_at is distinct from ${at} or a.disconnect_reason is distinct from v.reason)
+            and not (a.status = 'offline' and a.last_disconnected_at is not null
+              and a.disconnect_reason = v.reason)))
       returning a.id, v.connection_id, v.reason, v.at_ms, prev.status as from_status, prev.kept,
         prev.status_changed_at is null as first_transition
     ),

@@ -328,6 +328,40 @@ describe('applyConnectionEvents', () => {
     expect(await transitionsOf()).toContain('close:c2 error->offline');
   });
 
+  it("the gateway's close of a connection the sweeper timed out leaves the agent row as the sweeper wrote it", async () => {
+    await apply([opened('c1', 1)]);
+    const decidedAt = T0 + 120_000;
+    await markOffline(h.db, [{ agentId: 'agent-1', lastSeenMs: null, connectionEpoch: 1 }], {
+      reason: 'heartbeat_timeout',
+      atMs: decidedAt,
+    });
+    const before = await dumpTables(h.db, { physical: true });
+    // the close command is carried out: the gateway reports the close of c1 with the same reason
+    const result = await applyConnectionEvents(h.db, [
+      closed('c1', 1, { at: decidedAt + 40, reason: 'heartbeat_timeout' }),
+    ]);
+    expect(result).toEqual({ agentsCreated: 0, agentsUpdated: 0, historyRowsWritten: 0, transitions: 0 });
+    expect(await dumpTables(h.db, { physical: true })).toEqual(before);
+    expect(await getAgent(h.db, 'agent-1')).toMatchObject({
+      status: 'offline',
+      statusReason: 'heartbeat_timeout',
+      lastDisconnectedAt: iso(decidedAt),
+      disconnectReason: 'heartbeat_timeout',
+    });
+    expect((await listHistory(h.db, 'agent-1'))[0]).toMatchObject({
+      disconnectedAt: iso(decidedAt),
+      disconnectReason: 'heartbeat_timeout',
+    });
+    // a close of that connection for another reason still records it, without a transition
+    await apply([closed('c1', 1, { at: decidedAt + 50, reason: 'connection_closed' })]);
+    expect(await getAgent(h.db, 'agent-1')).toMatchObject({
+      status: 'offline',
+      lastDisconnectedAt: iso(decidedAt + 50),
+      disconnectReason: 'connection_closed',
+    });
+    expect(await transitionsOf()).toEqual(['open:c1 null->online', 'timeout:agent-1:1:none online->offline']);
+  });
+
   it('a close after the agent was already marked offline records the disconnect without a transition', async () => {
     await apply([opened('c1', 1)]);
     await h.db.execute(
