@@ -1,6 +1,7 @@
 import { access } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { freePorts, type RunningProcess, startProcesses } from '@opamp-fleet/testkit';
+import { serverNodeArgs } from './server-node-args.js';
 import { TargetStartError } from './server-target.js';
 
 const START_TIMEOUT_MS = 20_000;
@@ -31,7 +32,7 @@ export async function startAppProcesses(
     envs.map((env, i) => ({
       name: `${app} ${i + 1}`,
       command: process.execPath,
-      args: [entry],
+      args: [...serverNodeArgs(), entry],
       env: { LOG_LEVEL: 'warn', METRICS_HOST: '127.0.0.1', ...env, METRICS_PORT: String(metricsPorts[i]) },
       readyUrl: `http://127.0.0.1:${metricsPorts[i]}/readyz`,
       readyTimeoutMs: START_TIMEOUT_MS,

@@ -2,6 +2,7 @@ import { access } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { freePorts, type RunningProcess, startProcesses } from '@opamp-fleet/testkit';
 import { openRedisNamespace } from './redis-namespace.js';
+import { serverNodeArgs } from './server-node-args.js';
 import { type ServerTarget, TargetStartError } from './server-target.js';
 
 const GATEWAY_ENTRY = fileURLToPath(new URL('../../../apps/gateway/dist/main.js', import.meta.url));
@@ -78,7 +79,7 @@ export async function startGateways(options: GatewayOptions): Promise<ServerTarg
       metricsPorts.map((metricsPort, i) => ({
         name: `gateway ${i + 1}`,
         command: process.execPath,
-        args: [GATEWAY_ENTRY],
+        args: [...serverNodeArgs(), GATEWAY_ENTRY],
         env: {
           ...env,
           OPAMP_PORT: String(opampPort),

@@ -1,6 +1,7 @@
 import { access } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { freePorts, type RunningProcess, startProcesses } from '@opamp-fleet/testkit';
+import { serverNodeArgs } from './server-node-args.js';
 import { TargetStartError } from './server-target.js';
 
 const WORKER_ENTRY = fileURLToPath(new URL('../../../apps/worker/dist/main.js', import.meta.url));
@@ -44,7 +45,7 @@ export async function startWorkers(options: WorkerOptions): Promise<WorkerTarget
     metricsPorts.map((metricsPort, i) => ({
       name: `worker ${i + 1}`,
       command: process.execPath,
-      args: [WORKER_ENTRY],
+      args: [...serverNodeArgs(), WORKER_ENTRY],
       env: {
         ...WORKER_ENV,
         METRICS_HOST: '127.0.0.1',

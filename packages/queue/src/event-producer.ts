@@ -215,11 +215,16 @@ class BullEventProducer implements EventProducer {
     return lost;
   }
 
-  /** Starts sending soon (coalesced), unless a back-off is pending or the producer is closing. */
+  /**
+   * Starts sending once the code running now is done (coalesced: the batches cut by one callback go
+   * in one add), unless a back-off is pending or the producer is closing. A microtask, not
+   * setImmediate: a burst of socket events (10,000 goodbyes at once) keeps Node in its poll phase
+   * for as long as it lasts, and an immediate would wait for all of it before the first batch left.
+   */
   private kick(): void {
     if (this.kickScheduled || this.retryTimer !== null || this.closing !== null) return;
     this.kickScheduled = true;
-    setImmediate(() => {
+    queueMicrotask(() => {
       this.kickScheduled = false;
       if (this.retryTimer === null && this.closing === null) void this.pump();
     });
