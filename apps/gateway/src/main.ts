@@ -25,9 +25,6 @@ const redis = createPresenceRedis({
   url: config.redisUrl,
   connectionName: `opamp-gateway:${config.gatewayId}`,
   commandTimeoutMs: config.redisCommandTimeoutMs,
-  // the commands of every message handled in one event-loop turn (uWS delivers many at once) go out
-  // in one write: a burst of goodbyes or connects costs one syscall per turn, not one per command
-  redisOptions: { enableAutoPipelining: true },
   onError: redisLog,
 });
 const queueRedis = createQueueRedis({
