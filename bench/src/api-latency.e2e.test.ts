@@ -70,6 +70,9 @@ describe('pnpm bench api-latency', () => {
           expect(side.errors).toBe(0);
           expect(side.offeredPerSecond).toBe(r.ratePerSecond);
           expect(side.peakInFlight).toBeGreaterThan(0);
+          // one send lag per arrival; an offline walk times up to four pages
+          expect(side.sendLagMs.count).toBeGreaterThan(0);
+          expect(side.sendLagMs.count).toBeLessThanOrEqual(side.requests + side.errors);
         }
         expect(r.target.met).toBe(r.api.dropped === 0 && r.api.latencyMs.p99 < r.target.limitMs);
       }

@@ -126,12 +126,12 @@ export function formatApiMarkdown(report: ApiLatencyReport): string {
       `## ${e.endpoint} at offered rates (open loop)`,
       '',
       `Arrivals at a fixed rate (${e.rateUnit}), each in flight independently of the others (up to ` +
-        `${report.settings.openLoopMaxInFlight ?? 'n/a'} at once; an arrival beyond that is dropped). The first ` +
-        'request of an arrival is timed from its scheduled time, so a server (or generator) that falls behind ' +
-        'shows as latency, not as a lower rate.',
+        `${report.settings.openLoopMaxInFlight ?? 'n/a'} at once; an arrival beyond that is dropped): no request ` +
+        'waits for another one, so a slow server cannot slow the load down. Requests are timed from when they ' +
+        "are sent; 'send lag' is how late the generator sent an arrival after its scheduled time (not server time).",
       '',
-      '| offered | side | requests | dropped | errors | req/s | peak in flight | p50 ms | p90 ms | p99 ms | max ms | API CPU ms/req | PG CPU ms/req | host busy % |',
-      '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
+      '| offered | side | requests | dropped | errors | req/s | peak in flight | p50 ms | p90 ms | p99 ms | max ms | send lag p99 ms | API CPU ms/req | PG CPU ms/req | host busy % |',
+      '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
     );
     for (const r of e.rates) {
       for (const [side, run] of [
@@ -143,7 +143,8 @@ export function formatApiMarkdown(report: ApiLatencyReport): string {
           `| ${r.ratePerSecond} ${e.rateUnit}${r.reference ? ' (reference)' : ''} | ${side} | ${run.requests} | ` +
             `${run.dropped} | ${run.errors} | ${f(run.requestsPerSecond, 0)} | ${run.peakInFlight} | ` +
             `${f(run.latencyMs.p50)} | ${f(run.latencyMs.p90)} | ${f(run.latencyMs.p99)} | ${f(run.latencyMs.max)} | ` +
-            `${g(c.apiMsPerRequest, 3)} | ${g(c.postgresMsPerRequest, 3)} | ${f(c.host.busyPercent, 0)} |`,
+            `${f(run.sendLagMs?.p99 ?? Number.NaN)} | ${g(c.apiMsPerRequest, 3)} | ${g(c.postgresMsPerRequest, 3)} | ` +
+            `${f(c.host.busyPercent, 0)} |`,
         );
       }
     }

@@ -69,15 +69,21 @@ export interface OpenLoopResult extends EndpointResult {
   dropped: number;
   /** Most steps running at once. */
   peakInFlight: number;
+  /**
+   * How late the generator sent each arrival's first request after its scheduled time (timer
+   * lateness, or a generator short of CPU): not server latency, reported so that a lagging
+   * generator is seen.
+   */
+  sendLagMs: Summary;
 }
 
 /**
  * Open-loop load: starts `step` at a fixed rate of `ratePerSecond` arrivals, each independent of
- * the others' completion (as many clients as needed run at once), for `durationMs`. The first
- * request a step times is measured from the arrival's scheduled time, so a generator or server
- * that falls behind shows up as latency instead of a silently lower rate (no coordinated
- * omission); later requests of the same step from their own start. An arrival due while
- * `maxInFlight` steps are running is not sent and counts as dropped.
+ * the others' completion (as many clients as needed run at once), for `durationMs`. No arrival
+ * waits for an answer, so a slow server cannot hold the load back (no coordinated omission):
+ * requests are timed from when they are sent, and how late each arrival was sent after its
+ * scheduled time is reported apart (`sendLagMs`). An arrival due while `maxInFlight` steps are
+ * running is not sent and counts as dropped.
  */
 export async function driveOpenLoop(
   ratePerSecond: number,
@@ -87,6 +93,7 @@ export async function driveOpenLoop(
 ): Promise<OpenLoopResult> {
   if (!(ratePerSecond > 0)) throw new RangeError(`ratePerSecond must be positive, got ${ratePerSecond}`);
   const rec = new Recorder();
+  const sendLags: number[] = [];
   let dropped = 0;
   let inFlight = 0;
   let peakInFlight = 0;
@@ -97,10 +104,9 @@ export async function driveOpenLoop(
     let first = true;
     const time = <T>(request: () => Promise<T>): Promise<T> => {
       const now = performance.now();
-      // a launch ahead of its slot (timer granularity) is timed from its real start
-      const t0 = first ? Math.min(scheduled, now) : now;
+      if (first) sendLags.push(Math.max(0, now - scheduled));
       first = false;
-      return rec.record(t0, request);
+      return rec.record(now, request);
     };
     inFlight++;
     peakInFlight = Math.max(peakInFlight, inFlight);
@@ -121,7 +127,13 @@ export async function driveOpenLoop(
     else launch(scheduled);
   }
   await Promise.all(running);
-  return { ...rec.result(), offeredPerSecond: ratePerSecond, dropped, peakInFlight };
+  return {
+    ...rec.result(),
+    offeredPerSecond: ratePerSecond,
+    dropped,
+    peakInFlight,
+    sendLagMs: summarize(sendLags),
+  };
 }
 
 export class HttpStatusError extends Error {
