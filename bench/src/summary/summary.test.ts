@@ -2,7 +2,15 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { formatSummary, formatValue, latestReports, rowsOf, type StoredReport, valueAt } from './summary.js';
+import {
+  formatSummary,
+  formatValue,
+  latestReports,
+  measuredCommand,
+  rowsOf,
+  type StoredReport,
+  valueAt,
+} from './summary.js';
 
 const environment = {
   cpuModel: 'Test CPU',
@@ -117,5 +125,22 @@ describe('bench summary', () => {
     expect(text).toContain(
       '[b.md](b.md) - `pnpm bench ws-vs-baseline`, 2026-11-25T11:00Z, commit abcdef0, load 1.3',
     );
+  });
+
+  it('counts a run whose options only choose where the result goes as a default run', async () => {
+    expect(measuredCommand('pnpm bench scale --out bench/results --json')).toBe('pnpm bench scale');
+    expect(measuredCommand('pnpm bench scale --out=/tmp/x')).toBe('pnpm bench scale');
+    expect(measuredCommand('pnpm bench scale --agents 10 --out r')).toBe('pnpm bench scale --agents 10');
+    expect(measuredCommand(undefined)).toBeUndefined();
+    dir = await mkdtemp(join(tmpdir(), 'bench-summary-'));
+    const write = (name: string, report: StoredReport) => writeFile(join(dir!, name), JSON.stringify(report));
+    await write('a.json', wsReport('2026-11-25T10:00:00.000Z', 1000));
+    await write(
+      'b.json',
+      wsReport('2026-11-25T11:00:00.000Z', 2000, {
+        command: 'pnpm bench ws-vs-baseline --out bench/results',
+      }),
+    );
+    expect((await latestReports(dir)).map((r) => r.file)).toEqual(['b.json']);
   });
 });

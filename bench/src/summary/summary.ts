@@ -45,9 +45,23 @@ export async function latestReports(dir: string): Promise<StoredReport[]> {
   return [...byScenario.values()].sort((a, b) => order(a.scenario) - order(b.scenario));
 }
 
-/** Complete runs first, then runs with the scenario's default settings (`pnpm bench <scenario>`), then the newest. */
+/**
+ * The command without the options that only say where and how the result is written (`--out DIR`,
+ * `--json`): they do not change what is measured.
+ */
+export function measuredCommand(command: string | undefined): string | undefined {
+  return command
+    ?.replace(/\s--out(?:=|\s+)\S+/g, '')
+    .replace(/\s--json\b/g, '')
+    .trim();
+}
+
+/**
+ * Complete runs first, then runs with the scenario's default settings (`pnpm bench <scenario>`,
+ * whatever `--out` or `--json`), then the newest.
+ */
 const rank = (r: StoredReport): string =>
-  `${r.complete ? 1 : 0}${r.command === `pnpm bench ${r.scenario}` ? 1 : 0}${r.startedAt}`;
+  `${r.complete ? 1 : 0}${measuredCommand(r.command) === `pnpm bench ${r.scenario}` ? 1 : 0}${r.startedAt}`;
 
 const order = (scenario: string): number => {
   const i = Object.keys(FIGURES).indexOf(scenario);
