@@ -10,8 +10,6 @@ export interface PresenceReaderOptions {
   keyPrefix: string;
   /** Called once per failed Redis read (the read then falls back to Postgres alone). */
   onFailure(err: unknown): void;
-  /** Longest a Redis TIME reading is reused by `now()` (see {@link RedisClock}). Default 1000. */
-  clockMaxAgeMs?: number;
 }
 
 /**
@@ -34,7 +32,7 @@ export interface PresenceRequest {
 const CHUNK = 1000;
 
 export function createPresenceReader(options: PresenceReaderOptions): () => PresenceRequest {
-  const clock = new RedisClock(options.redis, options.clockMaxAgeMs);
+  const clock = new RedisClock(options.redis);
   return () => new RequestReads(options, clock);
 }
 

@@ -13,7 +13,6 @@ import { type Logger, type OpsServer, type Registry, startOpsServer, throttle } 
 import type { Redis } from 'ioredis';
 import { Admission, BearerAuth, TokenBucket } from './admission.js';
 import { AgentEvents, createGatewayEventProducer } from './agent-events.js';
-import { HttpSessionCache } from './http-session-cache.js';
 import { HttpTransport } from './http-transport.js';
 import { PeriodicTask } from './loop.js';
 import { createGatewayMetrics } from './metrics.js';
@@ -150,7 +149,6 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps): Gateway
     malformedBudget: config.malformedMessageBudget,
     presence,
     sessions,
-    httpSessions: new HttpSessionCache(),
     binder: ownership,
     events,
     metrics: m,

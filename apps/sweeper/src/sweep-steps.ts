@@ -40,7 +40,7 @@ export interface StepResult {
   offline: MarkedOffline[];
 }
 
-/** A batch of two-phase expiry after its reads (steps 1-3 of {@link expireBatch}), before any write. */
+/** A batch of two-phase expiry after its reads (steps 1-3 of {@link readExpiry}), before any write. */
 export interface ExpiryBatch {
   /** Entries the first read found; fewer than the batch size means none are left after them. */
   found: number;
@@ -51,7 +51,8 @@ export interface ExpiryBatch {
 }
 
 /**
- * One batch of two-phase expiry:
+ * One batch of two-phase expiry is read by `readExpiry` (steps 1-3) and written by `commitExpiry`
+ * (steps 4-5):
  * 1. find up to batchSize entries of the last-seen set at or below the cutoff;
  * 2. read those agents' rows (online ones, with their connection epoch) from Postgres;
  * 3. re-read their scores: an entry refreshed since step 1 is dropped (a heartbeat always wins);
@@ -60,17 +61,11 @@ export interface ExpiryBatch {
  * 5. remove the confirmed entries whose score is still the re-read one.
  * Step 2 comes before step 3 so that a reconnect is seen either by the epoch compare (recorded
  * after step 2) or by the re-read (its first touch written before its open event).
- * Throws {@link FencedError} (nothing written, nothing removed) when the lease moved on.
- */
-export async function expireBatch(ctx: StepContext, cutoffMs: number): Promise<StepResult> {
-  return commitExpiry(ctx, await readExpiry(ctx, cutoffMs));
-}
-
-/**
- * Steps 1-3 of {@link expireBatch} (reads only). `skip` entries of the set are passed over in step
- * 1: the next batch can be read while the previous one, whose entries are still in the set, is
- * written. Step 1 is sent to Redis before this function returns its promise, so it is read ahead
- * of any removal the caller issues afterwards on the same connection.
+ *
+ * `skip` entries of the set are passed over in step 1: the next batch can be read while the
+ * previous one, whose entries are still in the set, is written. Step 1 is sent to Redis before this
+ * function returns its promise, so it is read ahead of any removal the caller issues afterwards on
+ * the same connection.
  */
 export async function readExpiry(ctx: StepContext, cutoffMs: number, skip = 0): Promise<ExpiryBatch> {
   const found = await ctx.store.findExpired(cutoffMs, ctx.batchSize, skip);
@@ -96,19 +91,20 @@ export async function readExpiry(ctx: StepContext, cutoffMs: number, skip = 0): 
   return { found: found.length, confirmed: check.confirmed, candidates };
 }
 
-/** Steps 4-5 of {@link expireBatch}: the fenced compare-and-set, then the compare-and-remove. */
+/**
+ * Steps 4-5 of {@link readExpiry}: the fenced compare-and-set, then the compare-and-remove.
+ * Throws {@link FencedError} (nothing written, nothing removed) when the lease moved on.
+ */
 export async function commitExpiry(ctx: StepContext, batch: ExpiryBatch): Promise<StepResult> {
   if (batch.found === 0) return { found: 0, offline: [] };
   const offline = await takeOffline(ctx, batch.candidates);
-  if (offline.length > 0) {
-    const seenAt = new Map(batch.candidates.map((c) => [c.agentId, c.lastSeenMs]));
-    for (const a of offline) {
-      const seen = seenAt.get(a.agentId);
-      if (seen !== undefined && seen !== null) {
-        ctx.metrics.detectionLagSeconds.observe(
-          detectionLagSeconds(seen, ctx.nowMs, ctx.offlineTimeoutSeconds),
-        );
-      }
+  const seenAt = new Map(batch.candidates.map((c) => [c.agentId, c.lastSeenMs]));
+  for (const a of offline) {
+    const seen = seenAt.get(a.agentId);
+    if (seen != null) {
+      ctx.metrics.detectionLagSeconds.observe(
+        detectionLagSeconds(seen, ctx.nowMs, ctx.offlineTimeoutSeconds),
+      );
     }
   }
   await ctx.store.removeIfUnchanged(batch.confirmed);
@@ -116,7 +112,7 @@ export async function commitExpiry(ctx: StepContext, batch: ExpiryBatch): Promis
 }
 
 /**
- * Expires batch after batch (see {@link expireBatch}) until a batch finds fewer than batchSize
+ * Expires batch after batch (see {@link readExpiry}) until a batch finds fewer than batchSize
  * entries (returns true) or `more()` says no before a full batch is written (returns false: the
  * rest waits for the next tick). While a batch is written (Postgres, then its removal), the next
  * one is read (Redis and Postgres reads, no lock) past it; each batch is still read, re-checked,
@@ -156,7 +152,7 @@ export async function expireAll(
 /**
  * One batch of reconciliation: online agents that Postgres last saw before the cutoff and that have
  * NO last-seen entry at all (lost with Redis data and re-announced by nobody, or removed after a
- * failed compare-and-set) are taken offline. Agents with an entry are left to {@link expireBatch}.
+ * failed compare-and-set) are taken offline. Agents with an entry are left to {@link expireAll}.
  */
 export async function reconcileAbsent(ctx: StepContext, cutoffMs: number): Promise<StepResult> {
   const stale = await findStaleOnline(ctx.db, { beforeMs: cutoffMs, limit: ctx.batchSize });

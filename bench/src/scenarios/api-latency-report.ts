@@ -4,8 +4,19 @@ import type { RunCpu } from './api-usage.js';
 
 export const API_REPORT_SCHEMA = 'opamp-fleet/bench-api-latency@3';
 
-/** Target of the issue at 50,000 agents; reported per concurrency, never enforced. */
+/** Target of the issue at 50,000 agents; reported per offered rate, never enforced. */
 export const API_P99_TARGET_MS = 10;
+
+/**
+ * Offered rates of the open-loop runs (arrivals per second, each arrival in flight independently),
+ * and the reference rate the latency budget is judged at: status reads at 1,000 req/s, offline
+ * listings at 25 walks/s (100 pages/s of 100 agents). A closed loop at concurrency C measures
+ * capacity, where latency is C / throughput by construction; the budget is a latency at a load.
+ */
+export const OPEN_LOOP_RATES = {
+  status: { rates: [250, 500, 1000, 2000], reference: 1000, unit: 'req/s' },
+  offline: { rates: [10, 25, 50], reference: 25, unit: 'walks/s' },
+} as const;
 
 /** One side of one measurement: latency, throughput and the CPU used meanwhile. */
 export type MeasuredRun = EndpointResult & { cpu: RunCpu };

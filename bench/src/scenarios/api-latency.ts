@@ -14,6 +14,7 @@ import {
   type EndpointComparison,
   type LevelComparison,
   type MeasuredRun,
+  OPEN_LOOP_RATES,
   type OpenLoopRun,
   type RateComparison,
 } from './api-latency-report.js';
@@ -31,17 +32,6 @@ const API_POOL_MAX = 10;
 const LOWER_LEVELS = [1, 4, 16];
 /** Most requests (or page walks) the open-loop generator keeps in flight. */
 const OPEN_LOOP_MAX_IN_FLIGHT = 256;
-
-/**
- * Offered rates of the open-loop runs (arrivals per second, each arrival in flight independently),
- * and the reference rate the latency budget is judged at: status reads at 1,000 req/s, offline
- * listings at 25 walks/s (100 pages/s of 100 agents). A closed loop at concurrency C measures
- * capacity, where latency is C / throughput by construction; the budget is a latency at a load.
- */
-export const OPEN_LOOP_RATES = {
-  status: { rates: [250, 500, 1000, 2000], reference: 1000, unit: 'req/s' },
-  offline: { rates: [10, 25, 50], reference: 25, unit: 'walks/s' },
-} as const;
 
 /** 1, 4, 16 (those below `concurrency`) and `concurrency`, ascending. */
 export function concurrencyLevels(concurrency: number): number[] {

@@ -4,6 +4,8 @@
  * left out, so older reports still summarize.
  */
 
+import { OPEN_LOOP_RATES } from '../scenarios/api-latency-report.js';
+
 /** How a value is printed. */
 export type Unit = 'count' | 'rate' | 'ms' | 's' | 'kib' | 'us' | 'percent';
 
@@ -165,11 +167,15 @@ export const FIGURES: Record<string, Array<FigureSpec | CaseFigureSpec>> = {
       target: { text: '0' },
     },
   ],
-  'api-latency': (['status', 'offline page (100)'] as const).flatMap((name, i): CaseFigureSpec[] => [
+  'api-latency': (
+    [
+      ['status', OPEN_LOOP_RATES.status.unit],
+      ['offline page (100)', OPEN_LOOP_RATES.offline.unit],
+    ] as const
+  ).flatMap(([name, unit], i): CaseFigureSpec[] => [
     {
       cases: `endpoints.${i}.rates`,
-      label: (r) =>
-        `${name}, ${String(r.ratePerSecond)} ${name === 'status' ? 'req/s' : 'walks/s'} offered${r.reference ? ' (reference)' : ''}`,
+      label: (r) => `${name}, ${String(r.ratePerSecond)} ${unit} offered${r.reference ? ' (reference)' : ''}`,
       figures: [
         {
           label: 'p99',

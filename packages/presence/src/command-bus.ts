@@ -104,12 +104,7 @@ class RedisCommandBus implements CommandBus {
 
   private connection(): Redis {
     if (this.subscriber === null) {
-      // a subscribed connection only (un)subscribes: no auto-pipelining there
-      const sub = this.redis.duplicate({
-        enableOfflineQueue: true,
-        maxRetriesPerRequest: null,
-        enableAutoPipelining: false,
-      });
+      const sub = this.redis.duplicate({ enableOfflineQueue: true, maxRetriesPerRequest: null });
       sub.on('error', (err: unknown) => this.report(() => this.observer.onError?.(err)));
       sub.on('message', (channel: string, message: string) => this.deliver(channel, message));
       this.subscriber = sub;
