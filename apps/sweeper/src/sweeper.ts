@@ -21,12 +21,6 @@ export const LOST_CLOSE_GRACE_MS = 5000;
 /** How often the leader looks for agents offline in Postgres that still heartbeat (Redis clock, ms). */
 export const LOST_CLOSE_CHECK_INTERVAL_MS = 5000;
 
-/**
- * Longest the loop defers ending the connections of agents it took offline while it is still
- * taking more offline (a burst of expiries), so the transitions are not slowed by the closes.
- */
-export const CLOSE_DEFER_MAX_MS = 2000;
-
 /** The part of SweeperConfig the loop uses. */
 export interface SweeperOptions {
   readonly sweeperId: string;
@@ -89,8 +83,7 @@ export interface TickReport {
  * clock (the one last-seen scores are written on). Ticks must not overlap.
  * `start()` runs ticks one after the other: sweepIntervalMs after a tick that changed no agent, at
  * once after one that did (see {@link nextTickDelayMs}). The connections of the agents the loop
- * took offline are ended while the next ticks run, once a tick took none offline (it caught up)
- * or at the latest CLOSE_DEFER_MAX_MS after they were queued. `stop()` stops the ticks, waits for
+ * took offline are ended after each tick, while the next ones run. `stop()` stops the ticks, waits for
  * the tick in flight, ends what is queued and releases the lease; it is idempotent.
  */
 export interface Sweeper {
@@ -128,8 +121,6 @@ class LeaderElectedSweeper implements Sweeper {
   private current: Promise<TickReport> | null = null;
   /** Connections of agents taken offline (or found still heartbeating) not yet handed to the closer. */
   private toClose: TimedOutConnection[] = [];
-  /** Monotonic time the oldest of `toClose` was queued. */
-  private toCloseSince = 0;
   /** The close runs handed out so far, one after the other (never rejects). */
   private closing: Promise<void> = Promise.resolve();
   private started = false;
@@ -203,15 +194,13 @@ class LeaderElectedSweeper implements Sweeper {
   }
 
   /**
-   * A tick of the loop. Offline transitions come first: while ticks take agents offline, their
-   * connections are ended only once the ones queued are CLOSE_DEFER_MAX_MS old; after a tick that
-   * took none (caught up) at once, while the next ticks run.
+   * A tick of the loop. Offline transitions come first: the connections of the agents a tick took
+   * offline are ended once it is over, while the next tick runs. Not later: a plain-HTTP agent that
+   * polls between its transition and the end of its session keeps the old session until then.
    */
   private async loopTick(): Promise<TickReport> {
     const report = await this.runTick();
-    if (report.offline === 0 || this.monotonic.now() - this.toCloseSince >= CLOSE_DEFER_MAX_MS) {
-      this.startClosing();
-    }
+    this.startClosing();
     return report;
   }
 
@@ -297,10 +286,7 @@ class LeaderElectedSweeper implements Sweeper {
       }
     } finally {
       // also what was committed before a failure
-      if (toClose.length > 0) {
-        if (this.toClose.length === 0) this.toCloseSince = this.monotonic.now();
-        this.toClose.push(...toClose);
-      }
+      this.toClose.push(...toClose);
       endTimer();
     }
     if (report.offline + report.errored > 0) {
