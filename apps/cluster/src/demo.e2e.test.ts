@@ -29,7 +29,7 @@ it('runs gateways, a worker, two sweepers (one leads) and a demo fleet whose age
   });
   try {
     await eventually(
-      () => expect(demo.output()).toMatch(/agents seen within 3s: 4 {2}connections per gateway: \d+ \/ \d+/),
+      () => expect(demo.output()).toMatch(/agents seen within 3s: 4 {2}WebSockets per gateway: \d+ \/ \d+/),
       {
         timeoutMs: 30_000,
         intervalMs: 200,
@@ -39,7 +39,7 @@ it('runs gateways, a worker, two sweepers (one leads) and a demo fleet whose age
       timeoutMs: 30_000,
       intervalMs: 200,
     });
-    const held = /connections per gateway: (\d+) \/ (\d+)/.exec(demo.output());
+    const held = /WebSockets per gateway: (\d+) \/ (\d+)/.exec(demo.output());
     expect(Number(held?.[1]) + Number(held?.[2])).toBe(3);
     const summary = (await fetch(`http://127.0.0.1:${apiPort}/api/v1/fleet/summary`).then((r) =>
       r.json(),

@@ -218,7 +218,7 @@ const report = async () => {
   const [seconds] = (await client.time()) as [string | number, string | number];
   const nowMs = Number(seconds) * 1000;
   const fresh = await client.zcount(keys.lastSeen, nowMs - 3 * heartbeat * 1000, '+inf');
-  const held = await Promise.all(gateways.map((_, i) => heldConnections(metricsPort + i)));
+  const held = await Promise.all(gateways.map((_, i) => heldWebSockets(metricsPort + i)));
   const leading = await Promise.all(sweepers.map((_, i) => isLeader(sweeperPort(i))));
   const leaders = sweepers.filter((_, i) => leading[i]).map((p) => `demo-${p.name}`);
   const rows = await db<
@@ -226,7 +226,7 @@ const report = async () => {
   >`select status, count(*)::int as n from agents group by status order by status`;
   const stored = rows.map((r) => `${r.status} ${r.n}`).join(', ') || 'none yet';
   console.log(
-    `${new Date().toISOString()}  agents seen within ${3 * heartbeat}s: ${fresh}  connections per gateway: ${held.join(' / ')}  sweeper leader: ${leaders.join(' + ') || 'none'}  in Postgres: ${stored}`,
+    `${new Date().toISOString()}  agents seen within ${3 * heartbeat}s: ${fresh}  WebSockets per gateway: ${held.join(' / ')}  sweeper leader: ${leaders.join(' + ') || 'none'}  in Postgres: ${stored}`,
   );
 };
 statusTimer = setInterval(
@@ -240,17 +240,20 @@ function sweeperPort(i: number): number {
 }
 
 /** Sum of the samples of metric `name` on the ops port `opsPort`. */
-async function metricSum(opsPort: number, name: string): Promise<number> {
+/** Sums a metric's series, only those whose labels include `label` (e.g. `transport="ws"`) when given. */
+async function metricSum(opsPort: number, name: string, label?: string): Promise<number> {
   const text = await fetch(`http://127.0.0.1:${opsPort}/metrics`).then((r) => r.text());
   let total = 0;
   for (const line of text.split('\n')) {
-    if (line.startsWith(`${name}{`) || line.startsWith(`${name} `)) total += Number(line.split(' ').pop());
+    const series = line.startsWith(`${name}{`) || line.startsWith(`${name} `);
+    if (series && (!label || line.includes(label))) total += Number(line.split(' ').pop());
   }
   return total;
 }
 
-async function heldConnections(opsPort: number): Promise<string> {
-  return String(await metricSum(opsPort, 'opamp_gateway_connections'));
+/** Open WebSockets only: a plain-HTTP agent holds a connection only while a poll is in flight. */
+async function heldWebSockets(opsPort: number): Promise<string> {
+  return String(await metricSum(opsPort, 'opamp_gateway_connections', 'transport="ws"'));
 }
 
 /** The replica's own view (as of its last lease renewal); false when it does not answer. */
