@@ -251,6 +251,37 @@ describe('pageOfflineAgents stale candidates', () => {
   });
 });
 
+describe('offline page statement', () => {
+  it('keeps one generic plan for first pages on a connection: Postgres stops re-planning it', async () => {
+    // enough rows that a LIMIT parameter (costed as a tenth of them) makes the generic plan lose
+    await h.db.execute(sql`
+      insert into agents (id, status, status_changed_at, last_seen_at, last_connected_at)
+      select 'g-' || g, case when g % 3 = 0 then 'online' else 'offline' end,
+        timestamptz '2026-01-01' + g * interval '1 second', timestamptz '2026-01-01' + g * interval '1 second',
+        timestamptz '2026-01-01'
+      from generate_series(1, 30000) g`);
+    await h.db.execute(sql`analyze agents`);
+    const one = createDb(fx.url, { max: 1 });
+    try {
+      // the first page as a dashboard polls it: the read-time cutoff moves, page sizes 97..101
+      // share one statement (their literal branch limit is 104)
+      for (let i = 0; i < 8; i++) {
+        const stale = { beforeMs: T0 + 40 * MIN + i * 1000, timeoutMs: 60_000, reason: 'heartbeat_timeout' };
+        const rows = await pageOfflineAgents(one.db, { limit: 97 + (i % 5), stale });
+        expect(rows.length).toBe(97 + (i % 5));
+      }
+      const stats = await one.db.execute<{ generic_plans: string; custom_plans: string }>(sql`
+        select generic_plans, custom_plans from pg_prepared_statements where statement like '%union all%'`);
+      expect(stats.length).toBe(1);
+      // Postgres plans the first five executions as custom plans, then keeps the generic one when
+      // it costs no more
+      expect(Number(stats[0]!.generic_plans)).toBeGreaterThanOrEqual(2);
+    } finally {
+      await one.close();
+    }
+  });
+});
+
 describe('pageAgents and counts', () => {
   it('pages by id with attribute and status filters', async () => {
     const events: ConnectionEvent[] = [];

@@ -8,6 +8,7 @@ import {
   checkLimit,
   dateFromUs,
   num,
+  planLimit,
   SUMMARY_COLUMNS,
   type TimeKey,
   toSummaryRow,
@@ -131,7 +132,8 @@ export async function pageAgents(db: DbExecutor, options: AgentsPageOptions): Pr
 }
 
 /**
- * The statement behind {@link pageOfflineAgents}. Three branches, each reading at most `limit` rows:
+ * The statement behind {@link pageOfflineAgents}. Three branches, each reading at most `limit` rows
+ * (rounded up by {@link planLimit}):
  * offline agents by (status_changed_at desc, id) from the (status, status_changed_at desc, id)
  * index; stale online candidates by (freshest time desc, id) from the partial online freshest-time
  * index, their offline-time bounds shifted back by the timeout so the index serves them; offline
@@ -139,6 +141,8 @@ export async function pageAgents(db: DbExecutor, options: AgentsPageOptions): Pr
  */
 export function offlinePageQuery(options: OfflinePageOptions): SQL {
   const limit = checkLimit(options.limit);
+  // literal branch limits let Postgres keep one generic plan of this prepared statement
+  const branchLimit = planLimit(limit);
   const after = options.after ?? null;
   if (after) checkKey('after', after, 'string');
   checkMs('sinceMs', options.sinceMs);
@@ -164,7 +168,7 @@ export function offlinePageQuery(options: OfflinePageOptions): SQL {
       where a.status = 'offline' and ${k} is not null ${since ? sql`and ${k} >= ${since}` : sql``}
         ${reason} ${afterTime(k)}
       order by ${k} desc nulls last, a.id
-      limit ${limit})`);
+      limit ${branchLimit})`);
     if (stale && (options.reason === undefined || options.reason === stale.reason)) {
       const timeout = sql`${stale.timeoutMs}::bigint * interval '1 millisecond'`;
       const minus = sql` - ${timeout}`;
@@ -175,7 +179,7 @@ export function offlinePageQuery(options: OfflinePageOptions): SQL {
         where a.status = 'online' and ${FRESHEST} < ${tsFromMsExact(stale.beforeMs)}
           ${since ? sql`and ${FRESHEST} >= ${since}${minus}` : sql``} ${afterTime(FRESHEST, minus)}
         order by ${FRESHEST} desc, a.id
-        limit ${limit})`);
+        limit ${branchLimit})`);
     }
   }
   if (since === null) {
@@ -184,7 +188,7 @@ export function offlinePageQuery(options: OfflinePageOptions): SQL {
       where a.status = 'offline' and a.status_changed_at is null ${reason}
         ${after?.us === null ? sql`and a.id > ${after.id}` : sql``}
       order by a.id
-      limit ${limit})`);
+      limit ${branchLimit})`);
   }
   if (branches.length === 0) return sql`select null where false`;
   return sql`select * from (${sql.join(branches, sql` union all `)}) p
