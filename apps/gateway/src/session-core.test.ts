@@ -151,6 +151,36 @@ describe('SessionCore', () => {
     ]);
   });
 
+  it('answers a bare goodbye on a synced WebSocket from memory; a goodbye with state takes the store path', async () => {
+    const { core, sessions, touches, metrics } = setup();
+    const c = conn();
+    const uid = newInstanceUid();
+    await core.handle(c, frame(uid, 0, { agentDescription: desc }));
+    const bye = await core.handle(c, frame(uid, 1, { agentDisconnect: {} }));
+    expect(bye.follow).toBe('goodbye');
+    expect(bye.reply.errorResponse).toBeUndefined();
+    expect(sessions.calls).toBe(1);
+    expect(touches.at(-1)).toEqual([uidBytesToId(uid), 1]);
+    const text = await metrics.messages.get();
+    expect(text.values.find((v) => v.labels.kind === 'disconnect')?.value).toBe(1);
+
+    // out of sequence, or carrying health: the store sees it
+    const d = conn();
+    const other = newInstanceUid();
+    await core.handle(d, frame(other, 0, { agentDescription: desc }));
+    expect((await core.handle(d, frame(other, 5, { agentDisconnect: {} }))).follow).toBe('goodbye');
+    expect(sessions.calls).toBe(3);
+    const e = conn();
+    const third = newInstanceUid();
+    await core.handle(e, frame(third, 0, { agentDescription: desc }));
+    const withHealth = await core.handle(
+      e,
+      frame(third, 1, { agentDisconnect: {}, health: { healthy: false } }),
+    );
+    expect(withHealth.follow).toBe('goodbye');
+    expect(sessions.calls).toBe(5);
+  });
+
   it('records when the agent was last seen: every decodable message, fast path included', async () => {
     const { core, clock } = setup();
     const c = conn();

@@ -99,13 +99,13 @@ export interface SessionCoreOptions {
   readonly clock?: MonotonicClock;
 }
 
-const HEARTBEAT_ONLY_ABSENT = [
+/** Fields a bare message (a heartbeat, or a goodbye that carries nothing else) lacks. */
+const BARE_ABSENT = [
   'agentDescription',
   'health',
   'effectiveConfig',
   'remoteConfigStatus',
   'packageStatuses',
-  'agentDisconnect',
   'connectionSettingsRequest',
   'customCapabilities',
   'customMessage',
@@ -115,8 +115,9 @@ const HEARTBEAT_ONLY_ABSENT = [
 
 type MessageKind = 'heartbeat' | 'status' | 'disconnect';
 
-function isHeartbeatOnly(msg: AgentMessage): boolean {
-  return msg.flags === 0 && HEARTBEAT_ONLY_ABSENT.every((f) => msg.raw[f] == null);
+/** No flags and no state: only the uid, sequence_num, capabilities and maybe agent_disconnect. */
+function isBare(msg: AgentMessage): boolean {
+  return msg.flags === 0 && BARE_ABSENT.every((f) => msg.raw[f] == null);
 }
 
 /**
@@ -125,7 +126,9 @@ function isHeartbeatOnly(msg: AgentMessage): boolean {
  * touched on every decodable message. Messages of one connection must be handled one at a time.
  *
  * Fast path (WebSocket): a bare heartbeat with sequence_num = last + 1 on a connection whose state is
- * synced updates memory and the coalesced presence buffer only, no Redis round trip.
+ * synced updates memory and the coalesced presence buffer only, no Redis round trip. A bare goodbye
+ * (agent_disconnect and nothing else) takes the same path: its seq goes with the presence touch, and
+ * the connection's closing event comes from the socket's close, as for any goodbye.
  * Fast path (plain HTTP): a bare heartbeat with sequence_num = last + 1 and unchanged capabilities of
  * an agent whose last poll this process stored (see {@link HttpSessionCache}) is answered the same
  * way; its seq goes to the session hash with the presence writer's next flush, written only if the
@@ -170,11 +173,12 @@ export class SessionCore {
     }
     conn.lastUid = msg.uid.bytes;
     const disconnect = msg.raw.agentDisconnect != null;
-    const heartbeat = isHeartbeatOnly(msg);
+    const bare = isBare(msg);
+    const heartbeat = bare && !disconnect;
     const kind: MessageKind = disconnect ? 'disconnect' : heartbeat ? 'heartbeat' : 'status';
     this.o.metrics.messages.inc({ transport: conn.transport, kind });
     if (
-      heartbeat &&
+      bare &&
       conn.agentId === msg.uid.id &&
       conn.syncedSeq !== null &&
       msg.sequenceNum === conn.syncedSeq + 1 &&
@@ -183,7 +187,7 @@ export class SessionCore {
       conn.syncedSeq = msg.sequenceNum;
       conn.lastSeenAt = this.clock.now();
       this.o.presence.touch(conn.agentId, msg.sequenceNum);
-      return { reply: ackReply(msg.uid, SERVER_CAPABILITIES), follow: 'none' };
+      return { reply: ackReply(msg.uid, SERVER_CAPABILITIES), follow: disconnect ? 'goodbye' : 'none' };
     }
     if (heartbeat && conn.transport === 'http') {
       const cached = this.httpSessions.get(msg.uid.id);

@@ -78,6 +78,8 @@ export interface WireSocket {
   /** Closes without a Close frame (abrupt). */
   destroy(): void;
   bufferedAmount(): number;
+  /** Runs `fn`; what it sends, a Close frame included, goes out in one write. */
+  corked(fn: () => void): void;
 }
 
 /** Answers one HTTP request, once; a no-op after the client went away or after the first answer. */
@@ -234,6 +236,11 @@ class SocketImpl implements WireSocket {
 
   bufferedAmount(): number {
     return this.closed ? 0 : this.ws.getBufferedAmount();
+  }
+
+  corked(fn: () => void): void {
+    if (this.closed) fn();
+    else this.ws.cork(fn);
   }
 }
 

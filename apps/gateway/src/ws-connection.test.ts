@@ -13,6 +13,7 @@ function socket(): WireSocket {
     end() {},
     destroy() {},
     bufferedAmount: () => 0,
+    corked: (fn) => fn(),
   };
 }
 
