@@ -28,6 +28,7 @@ class MemoryRegistry implements ConnectionRegistry {
   holdClaims = false;
   private gate: (() => void) | null = null;
   private chain: Promise<unknown> = Promise.resolve();
+  releaseCalls = 0;
 
   private serial<T>(op: () => T | Promise<T>): Promise<T> {
     const run = this.chain.then(op);
@@ -57,6 +58,12 @@ class MemoryRegistry implements ConnectionRegistry {
       this.owners.delete(agentId);
       return true;
     });
+  }
+  async releaseMany(entries: readonly { agentId: string; owner: Owner }[]): Promise<number> {
+    this.releaseCalls += 1;
+    let n = 0;
+    for (const e of entries) if (await this.release(e.agentId, e.owner)) n += 1;
+    return n;
   }
   lookup(agentId: string): Promise<Owner | null> {
     return this.serial(() => this.owners.get(agentId) ?? null);
@@ -155,6 +162,21 @@ describe('Ownership events', () => {
       ['connection_closed', 'a', 1, 'agent_disconnect'],
     ]);
     expect(emitted[0]).toMatchObject({ connectionId: c.id, transport: 'ws', remoteAddress: '10.1.1.1' });
+  });
+
+  it('releases a burst of closes in one registry call, never the entry of a newer connection', async () => {
+    const { registry, ownership, open } = setup();
+    const conns = [open(), open(), open()];
+    for (const [i, c] of conns.entries()) await ownership.bind(c, `agent-${i}`);
+    const before = registry.releaseCalls;
+    for (const c of conns) c.close('goodbye');
+    // agent-0 connects again before the queued releases go out: its new entry stays
+    const again = open();
+    await ownership.bind(again, 'agent-0');
+    await ownership.settled();
+    expect(registry.releaseCalls - before).toBe(1);
+    expect([...registry.owners.keys()]).toEqual(['agent-0']);
+    expect(registry.owners.get('agent-0')).toEqual({ gatewayId: 'gw', connectionId: again.id });
   });
 
   it('neither opens nor closes a connection that closed while its claim was in flight', async () => {

@@ -8,6 +8,7 @@ import {
   type Owner,
   type PresenceWriter,
   type ReannounceEntry,
+  type ReleaseEntry,
 } from '@opamp-fleet/presence';
 import type { Logger } from '@opamp-fleet/telemetry';
 import type { AgentEvents } from './agent-events.js';
@@ -55,6 +56,7 @@ export interface OwnershipOptions {
 export class Ownership implements AgentBinder {
   private readonly held = new Map<string, HeldConnection>();
   private readonly releases = new Set<Promise<unknown>>();
+  private queuedReleases: ReleaseEntry[] = [];
   /** Connections whose claim is in flight: re-announce leaves them to it. */
   private readonly claiming = new Set<string>();
 
@@ -260,9 +262,21 @@ export class Ownership implements AgentBinder {
     }
   }
 
+  /**
+   * Queues the release; the releases queued while the event loop handles one batch of socket events
+   * go out together (one script call per chunk) once it is done: a burst of closes costs a few round
+   * trips, not one each. Compare-and-delete keeps the delay harmless: a claim sent meanwhile by a
+   * newer connection of the same agent is never undone.
+   */
   private release(agentId: string, conn: Connection): void {
-    const p = this.o.registry
-      .release(agentId, this.owner(conn))
+    this.queuedReleases.push({ agentId, owner: this.owner(conn) });
+    if (this.queuedReleases.length > 1) return;
+    const p = new Promise<void>((resolve) => setImmediate(resolve))
+      .then(() => {
+        const batch = this.queuedReleases;
+        this.queuedReleases = [];
+        return this.o.registry.releaseMany(batch);
+      })
       .catch((err: unknown) => this.redisFailed('registry_release', err))
       .finally(() => this.releases.delete(p));
     this.releases.add(p);

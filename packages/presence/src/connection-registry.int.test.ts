@@ -81,6 +81,20 @@ describe('ConnectionRegistry', () => {
     expect(await registry.release('agent-2', A2)).toBe(false);
   });
 
+  it('releaseMany compare-and-deletes every entry across chunks', async () => {
+    const entries = [];
+    for (let i = 0; i < 7; i++) {
+      const owner = { gatewayId: 'gw-a', connectionId: `m${i}` };
+      await registry.claim(`many-${i}`, owner);
+      entries.push({ agentId: `many-${i}`, owner });
+    }
+    await registry.claim('many-3', A2); // taken over: its old owner's release ends nothing
+    expect(await registry.releaseMany([...entries, { agentId: 'many-none', owner: A1 }])).toBe(6);
+    expect(await registry.lookup('many-3')).toEqual(A2);
+    for (const i of [0, 1, 2, 4, 5, 6]) expect(await registry.lookup(`many-${i}`)).toBeNull();
+    expect(await registry.releaseMany([])).toBe(0);
+  });
+
   it('reannounce fills gaps, keeps equal entries, and reports conflicts across chunks', async () => {
     await registry.claim('r-held-by-b', B1);
     await registry.claim('r-same', A1);

@@ -34,6 +34,11 @@ export interface ReannounceResult {
   epochs: ReannounceEpoch[];
 }
 
+export interface ReleaseEntry {
+  agentId: string;
+  owner: Owner;
+}
+
 /** What `claim` did: the owner it replaced, and the epoch of the claiming connection. */
 export interface Claim {
   previous: Owner | null;
@@ -44,7 +49,7 @@ export interface Claim {
 export interface ConnectionRegistryOptions {
   redis: Redis;
   keyPrefix?: string;
-  /** Entries per script call in `reannounce`. Default 500. */
+  /** Entries per script call in `reannounce` and `releaseMany`. Default 500. */
   chunkSize?: number;
 }
 
@@ -74,6 +79,11 @@ export interface ConnectionRegistryOptions {
 export interface ConnectionRegistry {
   claim(agentId: string, owner: Owner): Promise<Claim>;
   release(agentId: string, owner: Owner): Promise<boolean>;
+  /**
+   * `release` for many entries in one script call per chunk (a burst of closes costs one round
+   * trip); returns how many were deleted. Chunks are independent, like `reannounce`'s.
+   */
+  releaseMany(entries: readonly ReleaseEntry[]): Promise<number>;
   lookup(agentId: string): Promise<Owner | null>;
   reannounce(entries: readonly ReannounceEntry[]): Promise<ReannounceResult>;
   /**
@@ -133,8 +143,16 @@ class RedisConnectionRegistry implements ConnectionRegistry {
   }
 
   async release(agentId: string, owner: Owner): Promise<boolean> {
-    const n = await luaScript('release').run(this.redis, [this.keys.owners], [agentId, encodeOwner(owner)]);
-    return n === 1;
+    return (await this.releaseMany([{ agentId, owner }])) === 1;
+  }
+
+  async releaseMany(entries: readonly ReleaseEntry[]): Promise<number> {
+    let n = 0;
+    for (let i = 0; i < entries.length; i += this.chunkSize) {
+      const args = entries.slice(i, i + this.chunkSize).flatMap((e) => [e.agentId, encodeOwner(e.owner)]);
+      n += Number(await luaScript('release').run(this.redis, [this.keys.owners], args));
+    }
+    return n;
   }
 
   async lookup(agentId: string): Promise<Owner | null> {

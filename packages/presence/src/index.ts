@@ -18,6 +18,7 @@ export {
   type ReannounceEntry,
   type ReannounceEpoch,
   type ReannounceResult,
+  type ReleaseEntry,
 } from './connection-registry.js';
 export {
   InvalidCommandError,
