@@ -55,7 +55,6 @@ export const agents = pgTable(
     check('agents_transport_check', sql`${t.transport} in ('ws', 'http')`),
     index('agents_status_last_seen_idx').on(t.status, t.lastSeenAt, t.id),
     index('agents_status_changed_idx').on(t.status, t.statusChangedAt.desc(), t.id),
-    index('agents_last_seen_idx').on(t.lastSeenAt),
     // Stale online candidates of the offline list, newest freshest time first (read-time offline).
     index('agents_online_freshest_idx')
       .on(sql`greatest(${t.lastSeenAt}, ${t.lastConnectedAt}) desc`, t.id)

@@ -1,0 +1,1 @@
+DROP INDEX IF EXISTS "agents_last_seen_idx";
