@@ -196,6 +196,20 @@ describe('pageOfflineAgents', () => {
   });
 });
 
+/**
+ * `n` agents `<prefix>1..n`, every third online; agent g changed status and was last seen g seconds
+ * after T0, and connected at T0. Analyzed, as autovacuum keeps a live table.
+ */
+async function seedSecondly(prefix: string, n: number): Promise<void> {
+  await h.db.execute(sql`
+    insert into agents (id, status, status_changed_at, last_seen_at, last_connected_at)
+    select ${prefix} || g, case when g % 3 = 0 then 'online' else 'offline' end,
+      timestamptz '2026-01-01' + g * interval '1 second', timestamptz '2026-01-01' + g * interval '1 second',
+      timestamptz '2026-01-01'
+    from generate_series(1, ${n}::int) g`);
+  await h.db.execute(sql`analyze agents`);
+}
+
 describe('pageOfflineAgents stale candidates', () => {
   it('orders by freshest time + timeout, then id, with exact cursors and since bounds', async () => {
     // 40 online agents: last_seen_at and last_connected_at at odd microseconds, some NULL, with ties.
@@ -232,13 +246,7 @@ describe('pageOfflineAgents stale candidates', () => {
   });
 
   it('reads the stale candidates from the online freshest-time index (plan shown on failure)', async () => {
-    await h.db.execute(sql`
-      insert into agents (id, status, status_changed_at, last_seen_at, last_connected_at)
-      select 'q-' || g, case when g % 3 = 0 then 'online' else 'offline' end,
-        timestamptz '2026-01-01' + g * interval '1 second', timestamptz '2026-01-01' + g * interval '1 second',
-        timestamptz '2026-01-01'
-      from generate_series(1, 3000) g`);
-    await h.db.execute(sql`analyze agents`);
+    await seedSecondly('q-', 3000);
     const stale = { beforeMs: T0 + 40 * MIN, timeoutMs: 60_000, reason: 'x' };
     const plan = (
       await h.db.execute<{ 'QUERY PLAN': string }>(
@@ -254,13 +262,7 @@ describe('pageOfflineAgents stale candidates', () => {
 describe('offline page statement', () => {
   it('keeps one generic plan for first pages on a connection: Postgres stops re-planning it', async () => {
     // enough rows that a LIMIT parameter (costed as a tenth of them) makes the generic plan lose
-    await h.db.execute(sql`
-      insert into agents (id, status, status_changed_at, last_seen_at, last_connected_at)
-      select 'g-' || g, case when g % 3 = 0 then 'online' else 'offline' end,
-        timestamptz '2026-01-01' + g * interval '1 second', timestamptz '2026-01-01' + g * interval '1 second',
-        timestamptz '2026-01-01'
-      from generate_series(1, 30000) g`);
-    await h.db.execute(sql`analyze agents`);
+    await seedSecondly('g-', 30_000);
     const one = createDb(fx.url, { max: 1 });
     try {
       // the first page as a dashboard polls it: the read-time cutoff moves, page sizes 97..101
