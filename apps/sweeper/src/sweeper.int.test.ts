@@ -263,6 +263,38 @@ describe('sweeper expiry in several batches', () => {
   });
 });
 
+describe('sweeper loop closes', () => {
+  it('ends plain-HTTP sessions after the tick that took them offline, WebSockets once it caught up', async () => {
+    const now = Date.now();
+    await seedOnline(hx.h, ['w1', 'w2'], OPENED, T);
+    await applyConnectionEvents(hx.h.db, [
+      opened('h1/c1', 1, { agentId: 'h1', at: OPENED, transport: 'http' }),
+    ]);
+    await touch(hx.redis, hx.lastSeenKey, ['w1', 'w2', 'h1'], now - 61_000); // scores on the Redis clock
+    const calls: Array<Array<[string, string | null]>> = [];
+    const closer: StaleConnectionCloser = {
+      async close(connections) {
+        calls.push(connections.map((c) => [c.agentId, c.transport]));
+        return { sent: 0, sessionsEnded: 0, skipped: connections.length, orphaned: 0, failed: 0 };
+      },
+    };
+    const { sweeper } = testSweeper(hx, { sweeperId: 'closes', leaseTtlMs: 60_000 }, { closer });
+    sweeper.start();
+    try {
+      await eventually(() => expect(calls).toHaveLength(2));
+    } finally {
+      await sweeper.stop();
+    }
+    expect(calls).toEqual([
+      [['h1', 'http']],
+      [
+        ['w1', 'ws'],
+        ['w2', 'ws'],
+      ],
+    ]);
+  });
+});
+
 describe('sweeper leadership and fencing', () => {
   it('only the leader acts; a follower takes over once the lease expires', async () => {
     await seedOnline(hx.h, ['a'], OPENED, T);

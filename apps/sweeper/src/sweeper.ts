@@ -21,6 +21,13 @@ export const LOST_CLOSE_GRACE_MS = 5000;
 /** How often the leader looks for agents offline in Postgres that still heartbeat (Redis clock, ms). */
 export const LOST_CLOSE_CHECK_INTERVAL_MS = 5000;
 
+/**
+ * Longest the loop defers closing the WebSockets of agents it took offline while it is still taking
+ * more offline (a burst of expiries), so the transitions are not slowed by the closes. Plain-HTTP
+ * sessions are ended after every tick regardless (see loopTick).
+ */
+export const CLOSE_DEFER_MAX_MS = 2000;
+
 /** The part of SweeperConfig the loop uses. */
 export interface SweeperOptions {
   readonly sweeperId: string;
@@ -83,7 +90,9 @@ export interface TickReport {
  * clock (the one last-seen scores are written on). Ticks must not overlap.
  * `start()` runs ticks one after the other: sweepIntervalMs after a tick that changed no agent, at
  * once after one that did (see {@link nextTickDelayMs}). The connections of the agents the loop
- * took offline are ended after each tick, while the next ones run. `stop()` stops the ticks, waits for
+ * took offline are ended while the next ticks run: plain-HTTP sessions after each tick, WebSockets
+ * once a tick took none offline (it caught up) or at the latest CLOSE_DEFER_MAX_MS after they were
+ * queued. `stop()` stops the ticks, waits for
  * the tick in flight, ends what is queued and releases the lease; it is idempotent.
  */
 export interface Sweeper {
@@ -121,6 +130,8 @@ class LeaderElectedSweeper implements Sweeper {
   private current: Promise<TickReport> | null = null;
   /** Connections of agents taken offline (or found still heartbeating) not yet handed to the closer. */
   private toClose: TimedOutConnection[] = [];
+  /** Monotonic time the oldest of `toClose` was queued. */
+  private toCloseSince = 0;
   /** The close runs handed out so far, one after the other (never rejects). */
   private closing: Promise<void> = Promise.resolve();
   private started = false;
@@ -194,21 +205,31 @@ class LeaderElectedSweeper implements Sweeper {
   }
 
   /**
-   * A tick of the loop. Offline transitions come first: the connections of the agents a tick took
-   * offline are ended once it is over, while the next tick runs. Not later: a plain-HTTP agent that
-   * polls between its transition and the end of its session keeps the old session until then.
+   * A tick of the loop. Offline transitions come first. The plain-HTTP sessions of the agents a tick
+   * took offline are ended once it is over, while the next tick runs: not later, since an agent that
+   * polls between its transition and the end of its session keeps the old session until then. Their
+   * WebSockets are closed once a tick took none offline (caught up), or once the oldest queued is
+   * CLOSE_DEFER_MAX_MS old: closing thousands of sockets would slow a burst's transitions down.
    */
   private async loopTick(): Promise<TickReport> {
     const report = await this.runTick();
-    this.startClosing();
+    const caughtUp = report.offline === 0 || this.monotonic.now() - this.toCloseSince >= CLOSE_DEFER_MAX_MS;
+    this.startClosing(caughtUp ? 'all' : 'sessions');
     return report;
   }
 
-  /** Hands the queued connections to the closer, after the close runs before (not awaited). */
-  private startClosing(): void {
-    if (this.toClose.length === 0) return;
-    const batch = this.toClose;
-    this.toClose = [];
+  /**
+   * Hands the queued connections (or only the plain-HTTP sessions among them) to the closer, after
+   * the close runs before (not awaited).
+   */
+  private startClosing(what: 'all' | 'sessions' = 'all'): void {
+    let batch = this.toClose;
+    if (what === 'all') this.toClose = [];
+    else {
+      batch = batch.filter((c) => c.transport === 'http');
+      if (batch.length > 0) this.toClose = this.toClose.filter((c) => c.transport !== 'http');
+    }
+    if (batch.length === 0) return;
     this.closing = this.closing.then(() => this.closeSockets(batch));
   }
 
@@ -286,6 +307,7 @@ class LeaderElectedSweeper implements Sweeper {
       }
     } finally {
       // also what was committed before a failure
+      if (toClose.length > 0 && this.toClose.length === 0) this.toCloseSince = this.monotonic.now();
       this.toClose.push(...toClose);
       endTimer();
     }
