@@ -239,8 +239,10 @@ function sweeperPort(i: number): number {
   return metricsPort + gatewayCount + 1 + i;
 }
 
-/** Sum of the samples of metric `name` on the ops port `opsPort`. */
-/** Sums a metric's series, only those whose labels include `label` (e.g. `transport="ws"`) when given. */
+/**
+ * Sum of the samples of metric `name` on the ops port `opsPort`; with `label` (e.g. `transport="ws"`),
+ * of the series whose labels include it only.
+ */
 async function metricSum(opsPort: number, name: string, label?: string): Promise<number> {
   const text = await fetch(`http://127.0.0.1:${opsPort}/metrics`).then((r) => r.text());
   let total = 0;

@@ -5,6 +5,7 @@ import type {
   Owner,
   ReannounceEntry,
   ReannounceResult,
+  ReleaseEntry,
 } from '@opamp-fleet/presence';
 import type { AgentEvent } from '@opamp-fleet/queue';
 import { createLogger, Registry } from '@opamp-fleet/telemetry';
@@ -59,7 +60,7 @@ class MemoryRegistry implements ConnectionRegistry {
       return true;
     });
   }
-  async releaseMany(entries: readonly { agentId: string; owner: Owner }[]): Promise<number> {
+  async releaseMany(entries: readonly ReleaseEntry[]): Promise<number> {
     this.releaseCalls += 1;
     let n = 0;
     for (const e of entries) if (await this.release(e.agentId, e.owner)) n += 1;

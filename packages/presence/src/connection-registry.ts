@@ -9,9 +9,13 @@ export interface Owner {
   connectionId: string;
 }
 
-export interface ReannounceEntry {
+/** An agent and the owner a `releaseMany` expects to hold it. */
+export interface ReleaseEntry {
   agentId: string;
   owner: Owner;
+}
+
+export interface ReannounceEntry extends ReleaseEntry {
   /** The connection has no epoch yet (its claim failed): give it one if it holds the agent. */
   needsEpoch?: boolean;
 }
@@ -32,11 +36,6 @@ export interface ReannounceEpoch {
 export interface ReannounceResult {
   conflicts: ReannounceConflict[];
   epochs: ReannounceEpoch[];
-}
-
-export interface ReleaseEntry {
-  agentId: string;
-  owner: Owner;
 }
 
 /** What `claim` did: the owner it replaced, and the epoch of the claiming connection. */
