@@ -1,5 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import { deleteByPrefix, detectPostgres, eventually, freePort, startProcess } from '@opamp-fleet/testkit';
+import {
+  deleteByPrefix,
+  detectPostgres,
+  eventually,
+  freePortRange,
+  freePorts,
+  startProcess,
+} from '@opamp-fleet/testkit';
 import { Redis } from 'ioredis';
 import postgres from 'postgres';
 import { expect, it } from 'vitest';
@@ -10,9 +17,9 @@ it('runs gateways, a worker, two sweepers (one leads) and a demo fleet whose age
   const run = randomBytes(4).toString('hex');
   const database = `demo_${run}`;
   const keyPrefix = `demo-${run}:`;
-  const port = await freePort();
-  const metricsPort = await freePort();
-  const apiPort = await freePort();
+  // gateways, worker and sweepers take consecutive ops ports from --metrics-port on
+  const metricsPort = await freePortRange(5);
+  const [port, apiPort] = (await freePorts(7)).filter((p) => p < metricsPort || p > metricsPort + 4);
   const demo = await startProcess({
     name: 'demo',
     command: process.execPath,

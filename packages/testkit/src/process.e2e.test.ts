@@ -1,9 +1,13 @@
+import { readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { pidAlive } from './fixtures/probe.js';
 import {
   freePort,
+  freePortRange,
   freePorts,
   ProcessStartError,
+  portsFree,
   startProcess,
   startProcesses,
   stopAllProcesses,
@@ -85,7 +89,25 @@ describe('freePorts', () => {
   it('returns distinct bindable ports', async () => {
     const ports = await freePorts(5);
     expect(new Set(ports).size).toBe(5);
-    for (const p of ports) expect(p).toBeGreaterThan(0);
+    for (const p of ports) expect(p).toBeGreaterThanOrEqual(10_000);
+  });
+
+  it('stays clear of the ports the kernel hands out to outgoing connections', async () => {
+    const [low] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/);
+    for (const p of await freePorts(20)) expect(p).toBeLessThan(Number(low));
+  });
+
+  it('finds runs of consecutive free ports and sees one taken on a single address', async () => {
+    const first = await freePortRange(3);
+    expect(await portsFree(first, 3)).toBe(true);
+    const held = createServer();
+    await new Promise<void>((r) => held.listen(first + 1, '127.0.0.1', r));
+    try {
+      expect(await portsFree(first, 3)).toBe(false);
+      expect(await portsFree(first, 1)).toBe(true);
+    } finally {
+      await new Promise((r) => held.close(r));
+    }
   });
 });
 

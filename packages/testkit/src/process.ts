@@ -1,21 +1,58 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 
-/** Finds a TCP port that is free on 127.0.0.1 right now (the usual race applies: bind soon). */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+/** Lowest port the kernel hands out as an ephemeral (source) port; ours stay below it. */
+function ephemeralLow(): number {
+  try {
+    const low = Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]);
+    if (Number.isInteger(low) && low > LOWEST_PORT + 1000) return low;
+  } catch {
+    // not Linux: the IANA ephemeral range starts at 49152
+    return 49_152;
+  }
+  return 32_768;
+}
+
+const LOWEST_PORT = 10_000;
+const HIGHEST_PORT = ephemeralLow() - 1;
+
+/** Whether `port` can be listened on right now on every IPv4 address. */
+function bindable(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
     const srv = createServer();
     srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      srv.close(() => (port > 0 ? resolve(port) : reject(new Error('could not determine a free port'))));
-    });
+    srv.once('error', () => resolve(false));
+    srv.listen({ port, host: '0.0.0.0', exclusive: true }, () => srv.close(() => resolve(true)));
   });
 }
 
-/** `count` distinct ports that are free on 127.0.0.1 right now. */
+/** Whether the ports `first` .. `first + count - 1` can all be listened on right now. */
+export async function portsFree(first: number, count: number): Promise<boolean> {
+  for (let p = first; p < first + count; p++) if (!(await bindable(p))) return false;
+  return true;
+}
+
+/**
+ * The first of `count` consecutive TCP ports that are free right now, chosen at random below the
+ * kernel's ephemeral range: a port taken from that range could become some other test's outgoing
+ * connection's source port between this check and the bind (the usual race otherwise: bind soon).
+ */
+export async function freePortRange(count: number): Promise<number> {
+  const span = HIGHEST_PORT - LOWEST_PORT + 1 - count;
+  for (let attempt = 0; attempt < 1000; attempt++) {
+    const first = LOWEST_PORT + Math.floor(Math.random() * span);
+    if (await portsFree(first, count)) return first;
+  }
+  throw new Error(`no ${count} consecutive free ports between ${LOWEST_PORT} and ${HIGHEST_PORT}`);
+}
+
+/** A TCP port that is free right now (see {@link freePortRange}). */
+export function freePort(): Promise<number> {
+  return freePortRange(1);
+}
+
+/** `count` distinct ports that are free right now. */
 export async function freePorts(count: number): Promise<number[]> {
   const ports = new Set<number>();
   while (ports.size < count) ports.add(await freePort());
