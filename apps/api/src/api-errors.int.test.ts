@@ -104,6 +104,14 @@ describe('Redis unavailable', () => {
       expect(summary.json()).toMatchObject({ presence_available: false, stale_online: 2 });
       const list = await down.api.app.inject('/api/v1/agents?status=online');
       expect(list.json().presence_available).toBe(false);
+      // stale candidates from a scan of Postgres' online agents instead of the Redis last-seen set
+      const offline = (await down.api.app.inject('/api/v1/agents/offline')).json();
+      expect(offline.items.map((a: { id: string }) => a.id)).toEqual([
+        FLEET.closed,
+        FLEET.disconnected,
+        FLEET.stale,
+        FLEET.redisFresh,
+      ]);
       const reconnect = await down.api.app.inject({
         method: 'POST',
         url: `/api/v1/agents/${FLEET.fresh}/reconnect`,

@@ -62,7 +62,7 @@ describe('GET /api/v1/agents/:id/status', () => {
       stored_status: 'online',
       stale: true,
       status_reason: 'heartbeat_timeout',
-      last_seen_source: 'postgres',
+      last_seen_source: 'redis',
       connected: false,
       gateway_id: null,
     });

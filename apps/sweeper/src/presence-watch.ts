@@ -27,6 +27,8 @@ export class PresenceWatch {
   private persisted: RedisIdentity | null = null;
   private baselineRead = false;
   private readonly logUnreachable: (err: unknown) => void;
+  /** Times presence data came into doubt (a Redis data loss or an outage): each starts a hold. */
+  doubts = 0;
 
   constructor(private readonly o: PresenceWatchOptions) {
     this.guard = new PresenceGuard(o.graceMs);
@@ -94,6 +96,7 @@ export class PresenceWatch {
 
   private noteHold(reason: HoldReason | null): void {
     if (reason === null) return;
+    this.doubts++;
     this.o.metrics.holds.inc({ reason });
     this.o.metrics.offlineHeld.set(1);
     this.o.log.warn(

@@ -5,6 +5,7 @@ import { eventually } from '@opamp-fleet/testkit';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { StaleConnectionCloser } from './connection-closer.js';
 import { createLastSeenStore, type LastSeenStore } from './last-seen-store.js';
+import { RECONCILE_INTERVAL_MS } from './sweeper.js';
 import {
   EXPIRED,
   type Harness,
@@ -138,6 +139,25 @@ describe('sweeper expiry (runOnce with an injected clock)', () => {
       ]),
     );
     expect((await listTransitions(hx.h.db, 'absent'))[0]?.eventId).toBe(`timeout:absent:1:${T}`);
+  });
+
+  it('reconciles at most every RECONCILE_INTERVAL_MS (a scan of Postgres), at once while batches are full', async () => {
+    await seedOnline(hx.h, ['r1', 'r2', 'r3'], OPENED, T);
+    const { sweeper } = testSweeper(hx, { sweepBatchSize: 2 });
+    expect(await sweeper.runOnce(EXPIRED)).toMatchObject({ offline: 2 }); // a full batch
+    expect(await sweeper.runOnce(EXPIRED + 1)).toMatchObject({ offline: 1 }); // so again at once
+    await seedOnline(hx.h, ['r4'], OPENED, T);
+    expect(await sweeper.runOnce(EXPIRED + 2)).toMatchObject({ offline: 0 }); // not due yet
+    expect(await sweeper.runOnce(EXPIRED + 1 + RECONCILE_INTERVAL_MS - 1)).toMatchObject({ offline: 0 });
+    expect(await sweeper.runOnce(EXPIRED + 1 + RECONCILE_INTERVAL_MS)).toMatchObject({ offline: 1 });
+    expect(await statuses(hx.h)).toEqual(
+      new Map([
+        ['r1', 'offline'],
+        ['r2', 'offline'],
+        ['r3', 'offline'],
+        ['r4', 'offline'],
+      ]),
+    );
   });
 
   it('moves agents offline for ERROR_AFTER_SECONDS to error', async () => {

@@ -20,6 +20,11 @@ import { errorBatch, expireAll, findLostCloses, reconcileAbsent, type StepContex
 export const LOST_CLOSE_GRACE_MS = 5000;
 /** How often the leader looks for agents offline in Postgres that still heartbeat (Redis clock, ms). */
 export const LOST_CLOSE_CHECK_INTERVAL_MS = 5000;
+/**
+ * Reconciliation (online in Postgres, absent from Redis) reads Postgres by a scan (no index covers
+ * last-seen times), so it runs at most this often, and at once again while its batches are full.
+ */
+export const RECONCILE_INTERVAL_MS = 5000;
 
 /**
  * Longest the loop defers closing the WebSockets of agents it took offline while it is still taking
@@ -82,8 +87,8 @@ export interface TickReport {
  * Contract: `runOnce(nowMs?)` runs one tick and never rejects (failures are logged, counted and
  * end the tick): it reads the Redis identity (data-loss detection), renews or acquires the lease,
  * and as leader re-reads the fleet counts when due (`opamp_agents`), expires agents in batches
- * (each batch read while the previous one is written), reconciles agents missing from presence,
- * and moves long-offline agents to error, until done or the tick budget is spent. With a closer,
+ * (each batch read while the previous one is written), reconciles agents missing from presence
+ * (every RECONCILE_INTERVAL_MS, and at once after presence data came into doubt), and moves long-offline agents to error, until done or the tick budget is spent. With a closer,
  * it then ends the connections of the agents it took offline, and every
  * LOST_CLOSE_CHECK_INTERVAL_MS those of agents still heartbeating although taken offline (a lost
  * close command); it resolves once they are ended. All decisions use `nowMs`, by default Redis's
@@ -139,6 +144,9 @@ class LeaderElectedSweeper implements Sweeper {
   private lastTickEnd: number;
   /** Redis-clock time of the next look for lost closes. */
   private nextLostCloseCheck = 0;
+  private nextReconcile = 0;
+  /** PresenceWatch.doubts when reconciliation last ran: a new doubt makes it due at once. */
+  private reconciledAtDoubts = 0;
   private readonly logFailure: (what: string, stage: string, err: unknown) => void;
 
   constructor(
@@ -273,9 +281,13 @@ class LeaderElectedSweeper implements Sweeper {
             toClose.push(...r.offline);
           },
         );
-        if (report.complete && this.monotonic.now() < deadline) {
+        const due = now >= this.nextReconcile || this.watch.doubts !== this.reconciledAtDoubts;
+        if (report.complete && due && this.monotonic.now() < deadline) {
           stage = 'reconcile';
+          const doubts = this.watch.doubts;
           const r = await reconcileAbsent(ctx, cutoff);
+          this.reconciledAtDoubts = doubts;
+          this.nextReconcile = r.found >= ctx.batchSize ? now : now + RECONCILE_INTERVAL_MS;
           report.offline += r.offline.length;
           toClose.push(...r.offline);
         }

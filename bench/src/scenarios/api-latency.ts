@@ -164,6 +164,8 @@ export async function runApiLatencyScenario(
       beforeMs: Date.now() - OFFLINE_TIMEOUT_SECONDS * 1000,
       timeoutMs: OFFLINE_TIMEOUT_SECONDS * 1000,
       reason: 'heartbeat_timeout',
+      // what the API's read of the Redis last-seen set yields for this fleet: no expired entry
+      candidates: { ids: [], seenMs: [] },
     };
     for (let page = 0; page < PAGES_PER_WALK; page++) {
       const rows = await time(() => pageOfflineAgents(handle.db, { limit: PAGE_SIZE + 1, after, stale }));

@@ -40,6 +40,7 @@ export {
   type OfflinePageRow,
   pageAgents,
   pageOfflineAgents,
+  type StaleCandidates,
   type StaleOnlineAgent,
   type StaleRule,
 } from './repositories/api-queries.js';

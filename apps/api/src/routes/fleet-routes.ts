@@ -17,7 +17,7 @@ export function fleetRoutes(app: FastifyInstance, ctx: RouteContext): void {
         summary: 'Agents by read-time status',
         description: [
           'Counts by stored status (one index-only pass), corrected by the stale agents: stored online but not seen',
-          'within OFFLINE_TIMEOUT_SECONDS, found from the (status, last_seen_at) index and re-checked against the',
+          'within OFFLINE_TIMEOUT_SECONDS, found by a scan of the online agents in Postgres and re-checked against the',
           `Redis last-seen set (at most ${SUMMARY_STALE_CHECK_LIMIT}; beyond, Postgres alone decides and \`approximate\` is true).`,
         ].join(' '),
         response: { 200: { $ref: 'FleetSummary#' }, ...errorResponses(401, 500) },

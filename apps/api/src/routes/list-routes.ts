@@ -5,12 +5,15 @@ import {
   type OfflinePageRow,
   pageAgents,
   pageOfflineAgents,
+  type StaleCandidates,
+  type TimeKey,
 } from '@opamp-fleet/db';
 import type { FastifyInstance } from 'fastify';
 import { decodeIdCursor, decodeTimeCursor, encodeCursor } from '../cursor.js';
 import { ApiError } from '../errors.js';
 import { deriveLiveness, STALE_REASON } from '../liveness.js';
 import { collectPage } from '../page.js';
+import type { PresenceRequest } from '../presence-reader.js';
 import { errorResponses, MAX_ATTRIBUTE_FILTERS, pageQuery } from '../schemas.js';
 import { offlineAgentView, summaryView } from '../views.js';
 import { cutoffOf, type RouteContext } from './context.js';
@@ -135,18 +138,19 @@ export function listRoutes(app: FastifyInstance, ctx: RouteContext): void {
       const after = q.cursor === undefined ? null : decodeTimeCursor('offline', q.cursor);
       const presence = ctx.presence();
       const cutoff = cutoffOf(ctx, await presence.now());
-      const stale = { beforeMs: cutoff, timeoutMs: offlineTimeoutSeconds * 1000, reason: STALE_REASON };
+      const timeoutMs = offlineTimeoutSeconds * 1000;
+      const filters = {
+        ...(q.since === undefined ? {} : { sinceMs: Date.parse(q.since) }),
+        ...(q.reason === undefined ? {} : { reason: q.reason }),
+      };
+      const withStale = q.reason === undefined || q.reason === STALE_REASON;
       const page = await collectPage({
         limit: q.limit,
         after,
         fetch: (a, n) =>
-          pageOfflineAgents(ctx.db, {
-            limit: n,
-            after: a,
-            stale,
-            ...(q.since === undefined ? {} : { sinceMs: Date.parse(q.since) }),
-            ...(q.reason === undefined ? {} : { reason: q.reason }),
-          }),
+          withStale
+            ? fetchWithStale(ctx, presence, { after: a, limit: n, cutoff, timeoutMs, ...filters })
+            : pageOfflineAgents(ctx.db, { limit: n, after: a, ...filters }),
         keep: async (rows: OfflinePageRow[]) => {
           const scores = await presence.lastSeen(rows.map((r) => r.agent.id));
           return rows
@@ -162,4 +166,55 @@ export function listRoutes(app: FastifyInstance, ctx: RouteContext): void {
       };
     },
   );
+}
+
+interface OfflineFetch {
+  after: TimeKey | null;
+  limit: number;
+  cutoff: number;
+  timeoutMs: number;
+  sinceMs?: number;
+  reason?: string;
+}
+
+/**
+ * Up to `limit` rows of the offline listing after `after`: stored-offline agents merged with stale
+ * ones, whose candidates are the expired entries of the Redis last-seen set (a stale agent is
+ * listed at score + timeout). The set is read in windows from the highest score down: rows keyed at
+ * or above the window's floor + timeout are final, so a page whose end lies below the floor is
+ * read again with a window four times as large. Without Redis, Postgres scans its online agents.
+ */
+export async function fetchWithStale(
+  ctx: RouteContext,
+  presence: PresenceRequest,
+  o: OfflineFetch,
+): Promise<OfflinePageRow[]> {
+  const stale = { beforeMs: o.cutoff, timeoutMs: o.timeoutMs, reason: STALE_REASON };
+  const filters = {
+    ...(o.sinceMs === undefined ? {} : { sinceMs: o.sinceMs }),
+    ...(o.reason === undefined ? {} : { reason: o.reason }),
+  };
+  const read = (candidates?: StaleCandidates) =>
+    pageOfflineAgents(ctx.db, {
+      limit: o.limit,
+      after: o.after,
+      stale: candidates ? { ...stale, candidates } : stale,
+      ...filters,
+    });
+  if (o.after?.us === null) return read({ ids: [], seenMs: [] }); // past every timed row
+  for (let windowSize = o.limit; ; windowSize *= 4) {
+    const window = await presence.expired({
+      belowMs: o.cutoff,
+      ...(o.after ? { atMostMs: o.after.us! / 1000 - o.timeoutMs } : {}),
+      ...(o.sinceMs === undefined ? {} : { atLeastMs: o.sinceMs - o.timeoutMs }),
+      limit: windowSize,
+    });
+    if (window === null) return read();
+    const rows = await read(window);
+    if (window.floorMs === null) return rows;
+    const finalUs = (window.floorMs + o.timeoutMs) * 1000;
+    let final = 0;
+    while (final < rows.length && rows[final]!.key.us !== null && rows[final]!.key.us! >= finalUs) final++;
+    if (final === o.limit) return rows;
+  }
 }

@@ -10,7 +10,7 @@ export const uid = (n: number) => `00000000-0000-4000-8000-${n.toString(16).padS
 export const FLEET = {
   /** Online, seen by Redis a second ago, held by gateway gw-a (connection conn-fresh). */
   fresh: uid(1),
-  /** Online in Postgres, last seen 5 min ago, no Redis score: reads offline, stale. */
+  /** Online in Postgres, last seen 5 min ago, its Redis score as old (no sweeper ran): reads offline, stale. */
   stale: uid(2),
   /** Online, Postgres last-seen 5 min old but a fresh Redis score: reads online. */
   redisFresh: uid(3),
@@ -102,7 +102,15 @@ export async function seedFleet(db: Db, redis: Redis, keyPrefix: string, nowMs: 
       description: { identifying: { 'service.name': 'cart' }, nonIdentifying: { 'host.name': 'node-1' } },
     },
   ]);
-  await redis.zadd(lastSeenKey(keyPrefix), nowMs - 1_000, FLEET.fresh, nowMs - 2_000, FLEET.redisFresh);
+  await redis.zadd(
+    lastSeenKey(keyPrefix),
+    nowMs - 1_000,
+    FLEET.fresh,
+    nowMs - 2_000,
+    FLEET.redisFresh,
+    nowMs - 5 * MIN,
+    FLEET.stale,
+  );
   const registry = createConnectionRegistry({ redis, keyPrefix });
   await registry.claim(FLEET.fresh, { gatewayId: 'gw-a', connectionId: 'conn-fresh' });
   await registry.claim(FLEET.registryOnly, { gatewayId: 'gw-a', connectionId: 'conn-new' });

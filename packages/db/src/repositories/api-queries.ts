@@ -16,6 +16,7 @@ import {
   tsFromUs,
   usOf,
 } from './api-rows.js';
+import { col, tsFromMs, unnestAs } from './batch.js';
 import { constantSql, executePrepared } from './prepared.js';
 
 /** An attribute filter: the agent's identifying OR non-identifying attributes hold `key` = `value`. */
@@ -49,6 +50,21 @@ export interface StaleRule {
   timeoutMs: number;
   /** The reason such agents are listed under (`reason` filter). */
   reason: string;
+  /**
+   * Where the candidates come from. Given: exactly these agents (ids with their last-seen score in
+   * ms, e.g. the expired entries of the Redis last-seen set), each listed when it is online in
+   * Postgres and its freshest time - the later of the score, last_seen_at and last_connected_at - is
+   * before `beforeMs`: a join on the primary key. Omitted: every online agent, by a scan of the
+   * table (no index covers last-seen times: last_seen_at changes with every flush, and an index on
+   * it would cost every flush an index entry per row instead of a HOT update).
+   */
+  candidates?: StaleCandidates;
+}
+
+/** Agents with a last-seen time, as parallel arrays (see {@link StaleRule.candidates}). */
+export interface StaleCandidates {
+  ids: readonly string[];
+  seenMs: readonly number[];
 }
 
 export interface OfflinePageOptions {
@@ -83,10 +99,7 @@ export interface StaleOnlineAgent {
 
 const FRESHEST = constantSql(sql`greatest(a.last_seen_at, a.last_connected_at)`);
 
-/**
- * Online agents that Postgres saw last before `beforeMs`. The last_seen_at term lets the planner
- * use the (status, last_seen_at, id) index; the greatest() term adds a recent connect.
- */
+/** Online agents that Postgres saw last (or saw connect) before `beforeMs`. */
 function staleOnline(beforeMs: number): SQL {
   const before = tsFromMsExact(beforeMs);
   return sql`a.status = 'online' and (a.last_seen_at is null or a.last_seen_at < ${before})
@@ -95,6 +108,18 @@ function staleOnline(beforeMs: number): SQL {
 
 function checkMs(name: string, value: number | undefined): void {
   if (value !== undefined && !Number.isFinite(value)) throw new DbOptionError(`${name} must be finite`);
+}
+
+function checkCandidates(c: StaleCandidates): void {
+  if (c.ids.length !== c.seenMs.length) {
+    throw new DbOptionError(`stale.candidates: ${c.ids.length} ids but ${c.seenMs.length} times`);
+  }
+  c.ids.forEach((id, i) => {
+    if (typeof id !== 'string' || id.length === 0) {
+      throw new DbOptionError(`stale.candidates.ids[${i}] must be a non-empty string`);
+    }
+    checkMs(`stale.candidates.seenMs[${i}]`, c.seenMs[i]);
+  });
 }
 
 function attributeMatch(f: AttributeFilter, i: number): SQL {
@@ -150,6 +175,7 @@ export function offlinePageQuery(options: OfflinePageOptions): SQL {
   if (stale) {
     checkMs('stale.beforeMs', stale.beforeMs);
     checkInt('stale.timeoutMs', stale.timeoutMs, 0);
+    if (stale.candidates) checkCandidates(stale.candidates);
   }
   const since = options.sinceMs === undefined ? null : tsFromMsExact(options.sinceMs);
   const reason = options.reason === undefined ? sql`` : sql`and a.status_reason = ${options.reason}`;
@@ -172,13 +198,17 @@ export function offlinePageQuery(options: OfflinePageOptions): SQL {
     if (stale && (options.reason === undefined || options.reason === stale.reason)) {
       const timeout = sql`${stale.timeoutMs}::bigint * interval '1 millisecond'`;
       const minus = sql` - ${timeout}`;
-      // FRESHEST < before implies last_seen_at < before: the same rows as staleOnline().
-      branches.push(sql`(select ${SUMMARY_COLUMNS}, ${usOf(sql`(${FRESHEST} + ${timeout})`)} as key_us,
+      const c = stale.candidates;
+      const fresh = c ? sql`greatest(${tsFromMs(sql`v.seen_ms`)}, ${FRESHEST})` : FRESHEST;
+      const from = c
+        ? sql`${unnestAs('v', { id: col.text(c.ids), seen_ms: col.float8(c.seenMs) })} join agents a on a.id = v.id`
+        : sql`agents a`;
+      branches.push(sql`(select ${SUMMARY_COLUMNS}, ${usOf(sql`(${fresh} + ${timeout})`)} as key_us,
           true as stale, 0 as part
-        from agents a
-        where a.status = 'online' and ${FRESHEST} < ${tsFromMsExact(stale.beforeMs)}
-          ${since ? sql`and ${FRESHEST} >= ${since}${minus}` : sql``} ${afterTime(FRESHEST, minus)}
-        order by ${FRESHEST} desc, a.id
+        from ${from}
+        where a.status = 'online' and ${fresh} < ${tsFromMsExact(stale.beforeMs)}
+          ${since ? sql`and ${fresh} >= ${since}${minus}` : sql``} ${afterTime(fresh, minus)}
+        order by ${fresh} desc, a.id
         limit ${branchLimit})`);
     }
   }
@@ -235,7 +265,7 @@ export async function countAgentsByStatus(db: DbExecutor): Promise<Record<AgentS
 
 /**
  * Up to `limit` online agents that Postgres saw last before `beforeMs` (see {@link staleOnline}),
- * oldest first, from the (status, last_seen_at, id) index: O(stale agents), not O(fleet).
+ * oldest first. A scan of the online agents (no index covers last_seen_at, see the agents schema).
  */
 export async function listStaleOnline(
   db: DbExecutor,

@@ -104,7 +104,7 @@ export async function readOnlineAgents(db: DbExecutor, agentIds: readonly string
  * Online agents that Postgres last saw at `beforeMs` or earlier (or never), online since then or
  * earlier and last connected then or earlier (a recent reconnect is alive whatever Postgres last
  * saw), oldest first: candidates to check against the last-seen set when presence may have lost
- * them. Served by the (status, last_seen_at, id) index.
+ * them. A scan of the table (no index covers last_seen_at, see the agents schema): run it seldom.
  */
 export async function findStaleOnline(db: DbExecutor, options: StaleOnlineOptions): Promise<OnlineAgent[]> {
   checkFinite('beforeMs', options.beforeMs);
@@ -133,8 +133,8 @@ export interface SeenWhileOfflineOptions {
  * Agents that are offline or in error in Postgres and yet were seen (last_seen_at, flushed from the
  * presence set) after `seenAfterMs` and more than `graceMs` after their status changed: still
  * heartbeating on the connection the sweeper took offline, whose end (close command, session end)
- * was lost. Returns their recorded connection, in id order (read only; served by the index on
- * (status, last_seen_at), which holds few recent entries for offline agents).
+ * was lost. Returns their recorded connection, in id order (read only; a scan of the offline and
+ * error agents: no index covers last_seen_at, see the agents schema).
  */
 export async function findSeenWhileOffline(
   db: DbExecutor,
