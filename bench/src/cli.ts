@@ -91,6 +91,14 @@ async function main(argv: readonly string[]): Promise<number> {
   return finish(output);
 }
 
+// A reader that goes away (`pnpm bench ... | head`) must not end the run before its cleanup: the
+// output it would have read is dropped, the run goes on and still writes its result files.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE' && error.code !== 'ERR_STREAM_DESTROYED') throw error;
+  });
+}
+
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {
     process.stderr.write(`bench: ${signal}, stopping servers\n`);

@@ -1,4 +1,5 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -103,6 +104,33 @@ describe('pnpm bench connect', () => {
     // The gateway's Redis keys lived under a prefix of their own, deleted after the run.
     const prefix = String(report.gateway?.settings.redisKeyPrefix);
     expect(prefix).toMatch(/^opamp-bench-/);
+    const redis = new Redis(process.env.REDIS_URL || 'redis://127.0.0.1:6379');
+    try {
+      const [, keys] = await redis.scan('0', 'MATCH', scanPatternForPrefix(prefix), 'COUNT', 10_000);
+      expect(keys).toEqual([]);
+    } finally {
+      redis.disconnect();
+    }
+  });
+
+  it('runs to the end and cleans up when its reader goes away (| head)', async () => {
+    const dir = join(outDir, 'no-reader');
+    const child = spawn(
+      process.execPath,
+      [CLI, 'connect', '--out', dir, '--agents', '20', '--rounds', '1', '--duration', '1'],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    // the reader closes its end at once: every write of the run meets a closed pipe (EPIPE)
+    child.stdout.destroy();
+    child.stderr.destroy();
+    const [code] = (await once(child, 'exit')) as [number | null];
+    expect(code).toBe(0);
+    const json = (await readdir(dir)).find((f) => f.endsWith('.json'));
+    const report = JSON.parse(await readFile(join(dir, json!), 'utf8')) as ConnectReport;
+    expect(report.complete).toBe(true);
+    const prefix = String(report.gateway?.settings.redisKeyPrefix);
     const redis = new Redis(process.env.REDIS_URL || 'redis://127.0.0.1:6379');
     try {
       const [, keys] = await redis.scan('0', 'MATCH', scanPatternForPrefix(prefix), 'COUNT', 10_000);

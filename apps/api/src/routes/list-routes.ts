@@ -184,7 +184,7 @@ interface OfflineFetch {
  * or above the window's floor + timeout are final, so a page whose end lies below the floor is
  * read again with a window four times as large. Without Redis, Postgres scans its online agents.
  */
-export async function fetchWithStale(
+async function fetchWithStale(
   ctx: RouteContext,
   presence: PresenceRequest,
   o: OfflineFetch,
