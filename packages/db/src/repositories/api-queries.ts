@@ -160,9 +160,9 @@ export async function pageAgents(db: DbExecutor, options: AgentsPageOptions): Pr
  * The statement behind {@link pageOfflineAgents}. Three branches, each reading at most `limit` rows
  * (rounded up by {@link planLimit}):
  * offline agents by (status_changed_at desc, id) from the (status, status_changed_at desc, id)
- * index; stale online candidates by (freshest time desc, id) from the partial online freshest-time
- * index, their offline-time bounds shifted back by the timeout so the index serves them; offline
- * agents whose status_changed_at is unknown, by id, last.
+ * index; stale online candidates by (freshest time desc, id), joined by primary key from the given
+ * candidates or else scanned (see {@link StaleRule.candidates}), their offline-time bounds shifted back
+ * by the timeout; offline agents whose status_changed_at is unknown, by id, last.
  */
 export function offlinePageQuery(options: OfflinePageOptions): SQL {
   const limit = checkLimit(options.limit);
