@@ -1,5 +1,13 @@
 import { type Db, databaseNowMs } from '@opamp-fleet/db';
-import { type ConnectionRegistry, type Owner, presenceKeys, readLastSeen } from '@opamp-fleet/presence';
+import {
+  type ConnectionRegistry,
+  type LastSeenRange,
+  type LastSeenWindow,
+  lastSeenKey,
+  type Owner,
+  readLastSeen,
+  readLastSeenWindow,
+} from '@opamp-fleet/presence';
 import type { Redis } from 'ioredis';
 import { RedisClock } from './redis-clock.js';
 
@@ -27,35 +35,16 @@ export interface PresenceRequest {
   lastSeen(ids: readonly string[]): Promise<Map<string, number | null>>;
   /** The registry owner of `agentId`: null when none, undefined when Redis could not say. */
   owner(agentId: string): Promise<Owner | null | undefined>;
-  /** Entries of the last-seen set in a score range, highest first (see {@link ExpiredQuery}); null without Redis. */
-  expired(query: ExpiredQuery): Promise<ExpiredWindow | null>;
-}
-
-/** A range of the last-seen set: scores below `belowMs`, at most `atMostMs`, at least `atLeastMs`. */
-export interface ExpiredQuery {
-  belowMs: number;
-  atMostMs?: number;
-  atLeastMs?: number;
-  /** Entries to read, at least 1; more when the lowest score read is shared (every tie is read). */
-  limit: number;
-}
-
-/** Entries of the last-seen set, highest score first. */
-export interface ExpiredWindow {
-  ids: string[];
-  seenMs: number[];
-  /**
-   * The lowest score read when the range holds more entries below it, else null (the window is
-   * the whole range). Every entry scored at the floor is in the window.
-   */
-  floorMs: number | null;
+  /** Entries of the last-seen set in a score range, highest first (see `readLastSeenWindow`); null without Redis. */
+  expired(range: LastSeenRange): Promise<LastSeenWindow | null>;
 }
 
 const CHUNK = 1000;
 
 export function createPresenceReader(options: PresenceReaderOptions): () => PresenceRequest {
   const clock = new RedisClock(options.redis);
-  return () => new RequestReads(options, clock);
+  const key = lastSeenKey(options.keyPrefix);
+  return () => new RequestReads(options, clock, key);
 }
 
 class RequestReads implements PresenceRequest {
@@ -63,6 +52,7 @@ class RequestReads implements PresenceRequest {
   constructor(
     private readonly o: PresenceReaderOptions,
     private readonly clock: RedisClock,
+    private readonly lastSeenKey: string,
   ) {}
 
   async now(): Promise<number> {
@@ -99,10 +89,10 @@ class RequestReads implements PresenceRequest {
     }
   }
 
-  async expired(q: ExpiredQuery): Promise<ExpiredWindow | null> {
+  async expired(range: LastSeenRange): Promise<LastSeenWindow | null> {
     if (!this.available) return null;
     try {
-      return await readExpired(this.o.redis, presenceKeys(this.o.keyPrefix).lastSeen, q);
+      return await readLastSeenWindow(this.o.redis, this.lastSeenKey, range);
     } catch (err) {
       this.fail(err);
       return null;
@@ -113,29 +103,4 @@ class RequestReads implements PresenceRequest {
     if (this.available) this.o.onFailure(err);
     this.available = false;
   }
-}
-
-function pairs(flat: string[]): Array<[string, number]> {
-  const out: Array<[string, number]> = [];
-  for (let i = 0; i + 1 < flat.length; i += 2) out.push([flat[i]!, Number(flat[i + 1])]);
-  return out;
-}
-
-/**
- * Reads `q.limit` entries of the range from the top (ZRANGE BYSCORE REV); when that fills the
- * limit, also every entry sharing the lowest score read (ties are ordered by member in Redis, by
- * id in the listing), so that the window ends between two scores.
- */
-export async function readExpired(redis: Redis, key: string, q: ExpiredQuery): Promise<ExpiredWindow> {
-  const max = q.atMostMs !== undefined && q.atMostMs < q.belowMs ? String(q.atMostMs) : `(${q.belowMs}`;
-  const min = q.atLeastMs === undefined ? '-inf' : String(q.atLeastMs);
-  const limit = Math.max(1, Math.floor(q.limit));
-  let top = pairs(await redis.zrange(key, max, min, 'BYSCORE', 'REV', 'LIMIT', 0, limit, 'WITHSCORES'));
-  let floorMs: number | null = null;
-  if (top.length === limit) {
-    floorMs = top.at(-1)![1];
-    const ties = pairs(await redis.zrange(key, String(floorMs), String(floorMs), 'BYSCORE', 'WITHSCORES'));
-    top = top.filter(([, score]) => score !== floorMs).concat(ties);
-  }
-  return { ids: top.map(([id]) => id), seenMs: top.map(([, ms]) => ms), floorMs };
 }

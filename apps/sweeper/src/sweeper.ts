@@ -88,8 +88,9 @@ export interface TickReport {
  * end the tick): it reads the Redis identity (data-loss detection), renews or acquires the lease,
  * and as leader re-reads the fleet counts when due (`opamp_agents`), expires agents in batches
  * (each batch read while the previous one is written), reconciles agents missing from presence
- * (every RECONCILE_INTERVAL_MS, and at once after presence data came into doubt), and moves long-offline agents to error, until done or the tick budget is spent. With a closer,
- * it then ends the connections of the agents it took offline, and every
+ * (every RECONCILE_INTERVAL_MS, and at once after presence data came into doubt), and moves
+ * long-offline agents to error, until done or the tick budget is spent. With a closer, it then
+ * ends the connections of the agents it took offline, and every
  * LOST_CLOSE_CHECK_INTERVAL_MS those of agents still heartbeating although taken offline (a lost
  * close command); it resolves once they are ended. All decisions use `nowMs`, by default Redis's
  * clock (the one last-seen scores are written on). Ticks must not overlap.
@@ -144,6 +145,7 @@ class LeaderElectedSweeper implements Sweeper {
   private lastTickEnd: number;
   /** Redis-clock time of the next look for lost closes. */
   private nextLostCloseCheck = 0;
+  /** Redis-clock time reconciliation is next due. */
   private nextReconcile = 0;
   /** PresenceWatch.doubts when reconciliation last ran: a new doubt makes it due at once. */
   private reconciledAtDoubts = 0;

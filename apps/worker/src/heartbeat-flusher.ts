@@ -1,4 +1,4 @@
-import { presenceKeys } from '@opamp-fleet/presence';
+import { presenceKeys, type ScoredMember, scoredMembers } from '@opamp-fleet/presence';
 import type { Redis } from 'ioredis';
 
 /** Writes last-seen times (ms, Redis clock) of agents; must be idempotent and never move time back. */
@@ -165,13 +165,13 @@ export class HeartbeatFlusher {
   }
 
   /** Entries scored within [min, max] (Redis range syntax), ascending; all of them without `limit`. */
-  private async range(min: string, max: string, limit?: number): Promise<Entry[]> {
+  private async range(min: string, max: string, limit?: number): Promise<ScoredMember[]> {
     const key = this.lastSeenKey;
     const flat =
       limit === undefined
         ? await this.o.redis.zrange(key, min, max, 'BYSCORE', 'WITHSCORES')
         : await this.o.redis.zrange(key, min, max, 'BYSCORE', 'LIMIT', 0, limit, 'WITHSCORES');
-    return pairs(flat);
+    return scoredMembers(flat);
   }
 }
 
@@ -181,15 +181,4 @@ interface SweepState {
   rowsChanged: number;
   /** member -> score of every entry read in this run. */
   seen: Map<string, number>;
-}
-
-interface Entry {
-  member: string;
-  score: number;
-}
-
-function pairs(flat: string[]): Entry[] {
-  const out: Entry[] = [];
-  for (let i = 0; i + 1 < flat.length; i += 2) out.push({ member: flat[i]!, score: Number(flat[i + 1]) });
-  return out;
 }

@@ -34,6 +34,13 @@ export {
 } from './gateway-command.js';
 export { DEFAULT_KEY_PREFIX, lastSeenKey, type PresenceKeys, presenceKeys } from './keys.js';
 export {
+  type LastSeenRange,
+  type LastSeenWindow,
+  readLastSeenWindow,
+  type ScoredMember,
+  scoredMembers,
+} from './last-seen-range.js';
+export {
   createPresenceWriter,
   type FailedSessionCheck,
   type FlushResult,

@@ -2,6 +2,8 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 
+const LOWEST_PORT = 10_000;
+
 /** Lowest port the kernel hands out as an ephemeral (source) port; ours stay below it. */
 function ephemeralLow(): number {
   try {
@@ -14,7 +16,6 @@ function ephemeralLow(): number {
   return 32_768;
 }
 
-const LOWEST_PORT = 10_000;
 const HIGHEST_PORT = ephemeralLow() - 1;
 
 /** Whether `port` can be listened on right now on every IPv4 address. */

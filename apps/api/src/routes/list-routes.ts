@@ -149,7 +149,7 @@ export function listRoutes(app: FastifyInstance, ctx: RouteContext): void {
         after,
         fetch: (a, n) =>
           withStale
-            ? fetchWithStale(ctx, presence, { after: a, limit: n, cutoff, timeoutMs, ...filters })
+            ? fetchWithStale(ctx, presence, { after: a, limit: n, cutoff, timeoutMs, filters })
             : pageOfflineAgents(ctx.db, { limit: n, after: a, ...filters }),
         keep: async (rows: OfflinePageRow[]) => {
           const scores = await presence.lastSeen(rows.map((r) => r.agent.id));
@@ -173,8 +173,7 @@ interface OfflineFetch {
   limit: number;
   cutoff: number;
   timeoutMs: number;
-  sinceMs?: number;
-  reason?: string;
+  filters: { sinceMs?: number; reason?: string };
 }
 
 /**
@@ -190,23 +189,20 @@ async function fetchWithStale(
   o: OfflineFetch,
 ): Promise<OfflinePageRow[]> {
   const stale = { beforeMs: o.cutoff, timeoutMs: o.timeoutMs, reason: STALE_REASON };
-  const filters = {
-    ...(o.sinceMs === undefined ? {} : { sinceMs: o.sinceMs }),
-    ...(o.reason === undefined ? {} : { reason: o.reason }),
-  };
+  const { sinceMs } = o.filters;
   const read = (candidates?: StaleCandidates) =>
     pageOfflineAgents(ctx.db, {
       limit: o.limit,
       after: o.after,
       stale: candidates ? { ...stale, candidates } : stale,
-      ...filters,
+      ...o.filters,
     });
   if (o.after?.us === null) return read({ ids: [], seenMs: [] }); // past every timed row
   for (let windowSize = o.limit; ; windowSize *= 4) {
     const window = await presence.expired({
       belowMs: o.cutoff,
       ...(o.after ? { atMostMs: o.after.us! / 1000 - o.timeoutMs } : {}),
-      ...(o.sinceMs === undefined ? {} : { atLeastMs: o.sinceMs - o.timeoutMs }),
+      ...(sinceMs === undefined ? {} : { atLeastMs: sinceMs - o.timeoutMs }),
       limit: windowSize,
     });
     if (window === null) return read();
