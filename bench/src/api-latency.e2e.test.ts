@@ -33,7 +33,7 @@ describe('pnpm bench api-latency', () => {
     expect(stdout).toBe(await readFile(join(outDir, mdFile!), 'utf8'));
 
     expect(report).toMatchObject({
-      schema: 'opamp-fleet/bench-api-latency@3',
+      schema: 'opamp-fleet/bench-api-latency@4',
       scenario: 'api-latency',
       complete: true,
       command: `pnpm bench ${args.join(' ')}`,
@@ -75,11 +75,18 @@ describe('pnpm bench api-latency', () => {
           expect(side.sendLagMs.count).toBeLessThanOrEqual(side.requests + side.errors);
         }
         expect(r.target.met).toBe(r.api.dropped === 0 && r.api.latencyMs.p99 < r.target.limitMs);
+        // the API timed the same requests itself: as many answers of that route as the generator got
+        // (its hook records an answer once written, a moment after the client may have read it)
+        expect(r.api.insideApi.requests).toBeLessThanOrEqual(r.api.requests);
+        expect(r.api.insideApi.requests).toBeGreaterThanOrEqual(r.api.requests - 2);
+        expect(r.api.insideApi.overLimitShare).toBeGreaterThanOrEqual(0);
+        expect(r.api.insideApi.overLimitShare).toBeLessThanOrEqual(1);
       }
     }
     const md = await readFile(join(outDir, mdFile!), 'utf8');
     for (const c of [1, 4]) expect(md).toContain(`at concurrency ${c} (closed loop): API p99 / raw p99`);
     expect(md).toContain('offered (reference): API p99 / raw p99');
+    expect(md).toMatch(/in the API \d+\.\d\d % over 10 ms/);
     expect(report.servers.database).toMatch(/^bench_[0-9a-f]{12}$/);
     expect(await leftovers(report.servers.database, report.servers.redisKeyPrefix)).toEqual({
       databases: 0,

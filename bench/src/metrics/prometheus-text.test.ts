@@ -56,6 +56,8 @@ describe('parsePrometheusText', () => {
   it('sums buckets of several label sets', () => {
     const two = parsePrometheusText('h_bucket{le="1",w="a"} 1\nh_bucket{le="1",w="b"} 2\n');
     expect(histogramBuckets(two, 'h')).toEqual([{ le: 1, count: 3 }]);
+    expect(histogramBuckets(two, 'h', { w: 'b' })).toEqual([{ le: 1, count: 2 }]);
+    expect(histogramBuckets(two, 'h', { w: 'c' })).toEqual([]);
   });
 
   it.each(['not a metric line at all', 'x{le="1" 3', 'x{bad label="1"} 2'])('rejects %j', (line) => {

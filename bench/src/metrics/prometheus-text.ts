@@ -71,14 +71,20 @@ export function hasSample(samples: readonly PromSample[], name: string): boolean
   return samples.some((s) => s.name === name);
 }
 
-/** A histogram's cumulative bucket counts by upper bound (`le`), summed over label sets, ascending. */
+/**
+ * A histogram's cumulative bucket counts by upper bound (`le`), summed over the label sets that
+ * include every pair of `match`, ascending.
+ */
 export function histogramBuckets(
   samples: readonly PromSample[],
   name: string,
+  match: Readonly<Record<string, string>> = {},
 ): Array<{ le: number; count: number }> {
   const byLe = new Map<number, number>();
+  const pairs = Object.entries(match);
   for (const s of samples) {
     if (s.name !== `${name}_bucket` || s.labels.le === undefined) continue;
+    if (!pairs.every(([k, v]) => s.labels[k] === v)) continue;
     const le = parseValue(s.labels.le);
     byLe.set(le, (byLe.get(le) ?? 0) + s.value);
   }

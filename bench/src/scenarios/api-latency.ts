@@ -7,6 +7,7 @@ import { collectEnvironment } from '../report/environment.js';
 import { startAppProcesses } from '../targets/app-processes.js';
 import { createBenchDatabase } from '../targets/bench-database.js';
 import { openRedisNamespace } from '../targets/redis-namespace.js';
+import { type InsideApi, insideApi, scrapeApiDurations } from './api-inside.js';
 import {
   API_P99_TARGET_MS,
   API_REPORT_SCHEMA,
@@ -19,7 +20,7 @@ import {
   type RateComparison,
 } from './api-latency-report.js';
 import { seedFleet } from './api-latency-seed.js';
-import { driveLoad, driveOpenLoop, jsonClient, type LaneStep } from './api-load.js';
+import { driveLoad, driveOpenLoop, httpClient, type LaneStep } from './api-load.js';
 import { type CpuProbe, measureCpu } from './api-usage.js';
 import type { Cleanup } from './cleanup.js';
 
@@ -68,7 +69,7 @@ function compare(concurrency: number, api: MeasuredRun, raw: MeasuredRun): Level
 export function compareRate(
   ratePerSecond: number,
   reference: boolean,
-  api: OpenLoopRun,
+  api: OpenLoopRun & { insideApi: InsideApi },
   raw: OpenLoopRun,
 ): RateComparison {
   const met = api.errors === 0 && api.dropped === 0 && api.latencyMs.p99 < API_P99_TARGET_MS;
@@ -122,8 +123,8 @@ export async function runApiLatencyScenario(
     ]),
     (a) => a.stop(),
   );
-  const client = jsonClient(`http://127.0.0.1:${apiPort}`, token, OPEN_LOOP_MAX_IN_FLIGHT);
-  cleanup.push(async () => client.close());
+  const client = httpClient(`http://127.0.0.1:${apiPort}`, token, OPEN_LOOP_MAX_IN_FLIGHT);
+  cleanup.push(() => client.close());
   const durationMs = (options.durationSeconds * 1000) / levels.length;
   const probe: CpuProbe = {
     apiPids: api.pids,
@@ -140,6 +141,20 @@ export async function runApiLatencyScenario(
     context.progress(`  ${name} for ${(durationMs / 1000).toFixed(1)} s at ${rate} ${unit} offered`);
     return measureCpu(probe, () => driveOpenLoop(rate, durationMs, step, OPEN_LOOP_MAX_IN_FLIGHT));
   };
+  const metricsUrl = `http://127.0.0.1:${api.metricsPorts[0]}/metrics`;
+  /** `runAt` on the API, with the API's own timing of the route's requests meanwhile. */
+  const runApiAt = async (
+    name: string,
+    route: string,
+    rate: number,
+    unit: string,
+    step: LaneStep,
+  ): Promise<OpenLoopRun & { insideApi: InsideApi }> => {
+    const before = await scrapeApiDurations(metricsUrl, route);
+    const run = await runAt(name, rate, unit, step);
+    const after = await scrapeApiDurations(metricsUrl, route);
+    return { ...run, insideApi: insideApi(before, after, API_P99_TARGET_MS) };
+  };
 
   const apiStatus: LaneStep = async (time) => {
     await time(() => client.get(`/api/v1/agents/${pick(fleet.ids)}/status`));
@@ -148,10 +163,8 @@ export async function runApiLatencyScenario(
     let cursor: string | null = null;
     for (let page = 0; page < PAGES_PER_WALK; page++) {
       const query: string = cursor === null ? '' : `&cursor=${encodeURIComponent(cursor)}`;
-      const body = await time(() =>
-        client.get<{ next_cursor: string | null }>(`/api/v1/agents/offline?limit=${PAGE_SIZE}${query}`),
-      );
-      cursor = body.next_cursor;
+      const body = await time(() => client.get(`/api/v1/agents/offline?limit=${PAGE_SIZE}${query}`));
+      cursor = (JSON.parse(body) as { next_cursor: string | null }).next_cursor;
       if (cursor === null) break;
     }
   };
@@ -179,10 +192,17 @@ export async function runApiLatencyScenario(
   }
 
   const endpoints: EndpointComparison[] = [];
-  for (const [endpoint, apiStep, rawStep, open] of [
-    ['GET /api/v1/agents/:id/status', apiStatus, rawStatus, OPEN_LOOP_RATES.status],
+  for (const [endpoint, route, apiStep, rawStep, open] of [
+    [
+      'GET /api/v1/agents/:id/status',
+      '/api/v1/agents/:id/status',
+      apiStatus,
+      rawStatus,
+      OPEN_LOOP_RATES.status,
+    ],
     [
       `GET /api/v1/agents/offline?limit=${PAGE_SIZE} (+next_cursor)`,
+      '/api/v1/agents/offline',
       apiOffline,
       rawOffline,
       OPEN_LOOP_RATES.offline,
@@ -196,7 +216,7 @@ export async function runApiLatencyScenario(
     }
     const rates: RateComparison[] = [];
     for (const rate of open.rates) {
-      const apiRun = await runAt(`API ${endpoint}`, rate, open.unit, apiStep);
+      const apiRun = await runApiAt(`API ${endpoint}`, route, rate, open.unit, apiStep);
       const rawRun = await runAt(`raw ${endpoint}`, rate, open.unit, rawStep);
       rates.push(compareRate(rate, rate === open.reference, apiRun, rawRun));
     }
@@ -223,7 +243,7 @@ export async function runApiLatencyScenario(
       pageSize: PAGE_SIZE,
       pagesPerWalk: PAGES_PER_WALK,
       offlineTimeoutSeconds: OFFLINE_TIMEOUT_SECONDS,
-      client: 'node:http keep-alive agent',
+      client: 'undici Pool (keep-alive)',
     },
     fleet: { agents: options.agents, online: fleet.online, offline: fleet.offline, seedSeconds },
     endpoints,

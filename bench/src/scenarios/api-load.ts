@@ -1,4 +1,4 @@
-import http from 'node:http';
+import { Pool } from 'undici';
 import { type Summary, summarize } from '../metrics/stats.js';
 
 /** Latency summary (ms) and throughput of one endpoint under load. */
@@ -140,43 +140,24 @@ export class HttpStatusError extends Error {
   override name = 'HttpStatusError';
 }
 
-/** A keep-alive JSON GET client of one base URL with a bearer token. */
-export function jsonClient(baseUrl: string, token: string, sockets: number) {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: sockets, maxFreeSockets: sockets });
-  const base = new URL(baseUrl);
+/**
+ * A keep-alive GET client of one base URL with a bearer token, on undici's connection pool: its
+ * CPU per request is a fraction of node:http's, so the generator, which shares the cores with the
+ * API, Postgres and Redis, disturbs what it measures less. `get` resolves with the body as text once
+ * its last byte arrived: callers time that and parse afterwards (parsing is the client's work).
+ */
+export function httpClient(baseUrl: string, token: string, connections: number) {
+  const pool = new Pool(baseUrl, { connections });
+  const headers = { authorization: `Bearer ${token}` };
   return {
-    get<T>(path: string): Promise<T> {
-      return new Promise((resolve, reject) => {
-        const req = http.get(
-          {
-            agent,
-            host: base.hostname,
-            port: base.port,
-            path,
-            headers: { authorization: `Bearer ${token}` },
-          },
-          (res) => {
-            const chunks: Buffer[] = [];
-            res.on('data', (c: Buffer) => chunks.push(c));
-            res.on('error', reject);
-            res.on('end', () => {
-              if (res.statusCode !== 200) {
-                reject(new HttpStatusError(`GET ${path}: HTTP ${res.statusCode}`));
-                return;
-              }
-              try {
-                resolve(JSON.parse(Buffer.concat(chunks).toString('utf8')) as T);
-              } catch (error) {
-                reject(error);
-              }
-            });
-          },
-        );
-        req.on('error', reject);
-      });
+    async get(path: string): Promise<string> {
+      const res = await pool.request({ method: 'GET', path, headers });
+      const body = await res.body.text();
+      if (res.statusCode !== 200) throw new HttpStatusError(`GET ${path}: HTTP ${res.statusCode}`);
+      return body;
     },
-    close(): void {
-      agent.destroy();
+    close(): Promise<void> {
+      return pool.close();
     },
   };
 }

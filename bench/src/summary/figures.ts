@@ -184,6 +184,11 @@ export const FIGURES: Record<string, Array<FigureSpec | CaseFigureSpec>> = {
           unit: 'ms',
           target: { text: '< 10 ms', met: 'target.met' },
         },
+        {
+          label: 'requests over 10 ms as timed inside the API',
+          value: 'api.insideApi.overLimitShare',
+          unit: 'percent',
+        },
       ],
     },
     {

@@ -312,12 +312,15 @@ describe('offline page statement', () => {
     await seedSecondly('g-', 30_000);
     const one = createDb(fx.url, { max: 1 });
     try {
-      // the first page of stored-offline agents as a dashboard polls it (the read-time candidates'
-      // branch joins an array of ids, which Postgres plans per execution): page sizes 97..101
-      // share one statement (their literal branch limit is 104)
+      // the first page as the API reads it in a healthy fleet: a stale rule whose Redis window held
+      // no expired entry (a candidates branch would bind arrays, which Postgres plans per
+      // execution; an empty list leaves the branch out). Page sizes 97..101 share one statement
+      // (their literal branch limit is 104).
+      const stale = { beforeMs: T0, timeoutMs: 60_000, reason: 'x', candidates: { ids: [], seenMs: [] } };
       for (let i = 0; i < 8; i++) {
-        const rows = await pageOfflineAgents(one.db, { limit: 97 + (i % 5) });
+        const rows = await pageOfflineAgents(one.db, { limit: 97 + (i % 5), stale });
         expect(rows.length).toBe(97 + (i % 5));
+        expect(rows.every((r) => !r.staleCandidate)).toBe(true);
       }
       const stats = await one.db.execute<{ generic_plans: string; custom_plans: string }>(sql`
         select generic_plans, custom_plans from pg_prepared_statements where statement like '%union all%'`);

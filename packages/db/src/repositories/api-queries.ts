@@ -162,7 +162,8 @@ export async function pageAgents(db: DbExecutor, options: AgentsPageOptions): Pr
  * offline agents by (status_changed_at desc, id) from the (status, status_changed_at desc, id)
  * index; stale online candidates by (freshest time desc, id), joined by primary key from the given
  * candidates or else scanned (see {@link StaleRule.candidates}), their offline-time bounds shifted back
- * by the timeout; offline agents whose status_changed_at is unknown, by id, last.
+ * by the timeout (left out when the candidate list is empty); offline agents whose status_changed_at
+ * is unknown, by id, last.
  */
 export function offlinePageQuery(options: OfflinePageOptions): SQL {
   const limit = checkLimit(options.limit);
@@ -195,7 +196,10 @@ export function offlinePageQuery(options: OfflinePageOptions): SQL {
         ${reason} ${afterTime(k)}
       order by ${k} desc nulls last, a.id
       limit ${branchLimit})`);
-    if (stale && (options.reason === undefined || options.reason === stale.reason)) {
+    // an empty candidate list lists nobody: the statement leaves the branch out (and with it the
+    // bound arrays, so Postgres keeps one generic plan instead of planning every execution)
+    const anyStale = stale !== undefined && stale.candidates?.ids.length !== 0;
+    if (stale && anyStale && (options.reason === undefined || options.reason === stale.reason)) {
       const timeout = sql`${stale.timeoutMs}::bigint * interval '1 millisecond'`;
       const minus = sql` - ${timeout}`;
       const c = stale.candidates;
