@@ -146,6 +146,17 @@ describe('PresenceWriter', () => {
     expect(await writer.flush()).toEqual({ written: 0, failed: 0, chunks: 0 });
   });
 
+  it('scores a chunk of more agents than one ZADD takes (the script adds them 1,000 at a time)', async () => {
+    const keyPrefix = prefix();
+    const writer = createPresenceWriter({ redis, keyPrefix, chunkSize: 2000 });
+    const ids = Array.from({ length: 1999 }, (_, i) => `agent-${i}`);
+    for (const id of ids) writer.touch(id);
+    expect(await writer.flush()).toEqual({ written: 1999, failed: 0, chunks: 1 });
+    const seen = await readLastSeen(plain, ids, keyPrefix);
+    expect([...seen.values()].filter((score) => score === null)).toEqual([]);
+    expect(await plain.zcard(presenceKeys(keyPrefix).lastSeen)).toBe(1999);
+  });
+
   it('moves the session seq forward only, and only in an existing session', async () => {
     const keyPrefix = prefix();
     const keys = presenceKeys(keyPrefix);
@@ -161,6 +172,24 @@ describe('PresenceWriter', () => {
     await writer.flush();
     expect(await plain.hget(keys.session('known'), 'seq')).toBe('11');
     expect(await plain.pttl(keys.session('known'))).toBeGreaterThan(60_000); // refreshed to 120 s
+
+    // refreshed at most once per eighth of the TTL (15 s here): the next heartbeats skip the PEXPIRE
+    await plain.pexpire(keys.session('known'), 50_000);
+    writer.touch('known', 11); // same seq: nothing written
+    await writer.flush();
+    expect(await plain.pttl(keys.session('known'))).toBeLessThanOrEqual(50_000);
+    const refreshedAt = Number(await plain.hget(keys.session('known'), 'ttl_at'));
+    await plain.hset(keys.session('known'), 'ttl_at', refreshedAt - 14_000);
+    writer.touch('known', 12);
+    await writer.flush();
+    expect(await plain.hget(keys.session('known'), 'seq')).toBe('12');
+    expect(await plain.pttl(keys.session('known'))).toBeLessThanOrEqual(50_000); // 14 s ago: not yet
+    await plain.hset(keys.session('known'), 'ttl_at', refreshedAt - 16_000);
+    writer.touch('known', 13);
+    await writer.flush();
+    expect(await plain.pttl(keys.session('known'))).toBeGreaterThan(60_000); // 16 s ago: refreshed
+    expect(Number(await plain.hget(keys.session('known'), 'ttl_at'))).toBeGreaterThanOrEqual(refreshedAt);
+    await plain.hset(keys.session('known'), 'seq', '11'); // the rest of this test starts from seq 11
 
     writer.touch('known', 9); // late, older heartbeat
     await writer.flush();

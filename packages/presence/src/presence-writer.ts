@@ -46,7 +46,10 @@ export interface PresenceWriterOptions {
   chunkSize?: number;
   /** Hard cap of buffered agents; over it the least recently touched are dropped. Default 1,000,000. */
   maxPending?: number;
-  /** TTL refreshed on a session hash when a touch moves its seq; 0 leaves it. Default 7 days. */
+  /**
+   * TTL refreshed on a session hash when a touch moves its seq, at most once per eighth of it (the
+   * hash field `ttl_at` keeps when); 0 leaves it. Default 7 days.
+   */
   sessionTtlMs?: number;
   observer?: PresenceWriterObserver;
 }
