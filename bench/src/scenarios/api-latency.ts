@@ -186,9 +186,16 @@ export async function runApiLatencyScenario(
       after = rows[PAGE_SIZE - 1]?.key ?? null;
     }
   };
-  // a short warm-up of every path at the highest concurrency (JIT, pools, prepared statements, plans)
-  for (const step of [apiStatus, apiOffline, rawStatus, rawOffline]) {
-    await driveLoad(options.concurrency, 1000, step);
+  // a short warm-up of every path (JIT, prepared statements, plans) at a concurrency that opens every
+  // connection of its pool: an open-loop burst beyond the highest measured concurrency must not
+  // wait for new Postgres backends in the middle of a measurement
+  for (const [step, lanes] of [
+    [apiStatus, Math.max(options.concurrency, API_POOL_MAX)],
+    [apiOffline, Math.max(options.concurrency, API_POOL_MAX)],
+    [rawStatus, rawPoolMax],
+    [rawOffline, rawPoolMax],
+  ] as const) {
+    await driveLoad(lanes, 1000, step);
   }
 
   const endpoints: EndpointComparison[] = [];
