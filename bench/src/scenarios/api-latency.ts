@@ -250,7 +250,7 @@ export async function runApiLatencyScenario(
       pageSize: PAGE_SIZE,
       pagesPerWalk: PAGES_PER_WALK,
       offlineTimeoutSeconds: OFFLINE_TIMEOUT_SECONDS,
-      client: 'undici Pool (keep-alive)',
+      client: 'node:http keep-alive agent',
     },
     fleet: { agents: options.agents, online: fleet.online, offline: fleet.offline, seedSeconds },
     endpoints,

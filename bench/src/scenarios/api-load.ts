@@ -1,4 +1,4 @@
-import { Pool } from 'undici';
+import http from 'node:http';
 import { type Summary, summarize } from '../metrics/stats.js';
 
 /** Latency summary (ms) and throughput of one endpoint under load. */
@@ -141,23 +141,32 @@ export class HttpStatusError extends Error {
 }
 
 /**
- * A keep-alive GET client of one base URL with a bearer token, on undici's connection pool: its
- * CPU per request is a fraction of node:http's, so the generator, which shares the cores with the
- * API, Postgres and Redis, disturbs what it measures less. `get` resolves with the body as text once
- * its last byte arrived: callers time that and parse afterwards (parsing is the client's work).
+ * A keep-alive GET client of one base URL with a bearer token. `get` resolves with the body as text
+ * once its last byte arrived: callers time that and parse afterwards (parsing is the client's work,
+ * not the server's).
  */
-export function httpClient(baseUrl: string, token: string, connections: number) {
-  const pool = new Pool(baseUrl, { connections });
+export function httpClient(baseUrl: string, token: string, sockets: number) {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: sockets, maxFreeSockets: sockets });
+  const base = new URL(baseUrl);
   const headers = { authorization: `Bearer ${token}` };
   return {
-    async get(path: string): Promise<string> {
-      const res = await pool.request({ method: 'GET', path, headers });
-      const body = await res.body.text();
-      if (res.statusCode !== 200) throw new HttpStatusError(`GET ${path}: HTTP ${res.statusCode}`);
-      return body;
+    get(path: string): Promise<string> {
+      return new Promise((resolve, reject) => {
+        const req = http.get({ agent, host: base.hostname, port: base.port, path, headers }, (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('error', reject);
+          res.on('end', () => {
+            if (res.statusCode === 200) resolve(Buffer.concat(chunks).toString('utf8'));
+            else reject(new HttpStatusError(`GET ${path}: HTTP ${res.statusCode}`));
+          });
+        });
+        req.on('error', reject);
+      });
     },
     close(): Promise<void> {
-      return pool.close();
+      agent.destroy();
+      return Promise.resolve();
     },
   };
 }
