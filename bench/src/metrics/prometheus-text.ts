@@ -52,6 +52,13 @@ export function parsePrometheusText(text: string): PromSample[] {
   return samples;
 }
 
+/** The samples a /metrics endpoint serves; rejects unless it answers 200 within `timeoutMs`. */
+export async function scrapePrometheus(url: string, timeoutMs: number): Promise<PromSample[]> {
+  const res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
+  if (res.status !== 200) throw new Error(`GET ${url}: HTTP ${res.status}`);
+  return parsePrometheusText(await res.text());
+}
+
 /** Sum of the samples named `name` whose labels include every pair of `match`; 0 when none. */
 export function sumSamples(
   samples: readonly PromSample[],

@@ -3,7 +3,7 @@ import { type Buckets, bucketsDelta } from '../metrics/histogram.js';
 import {
   histogramBuckets,
   type PromSample,
-  parsePrometheusText,
+  scrapePrometheus,
   sumSamples,
 } from '../metrics/prometheus-text.js';
 import { startSampler } from './sampler.js';
@@ -45,9 +45,7 @@ export function readWorkerScrape(samples: readonly PromSample[]): WorkerScrape {
 /** One worker's metrics, or null when it does not answer in time. */
 export async function scrapeWorker(url: string): Promise<WorkerScrape | null> {
   try {
-    const res = await fetch(url, { signal: AbortSignal.timeout(SCRAPE_TIMEOUT_MS) });
-    if (res.status !== 200) return null;
-    return readWorkerScrape(parsePrometheusText(await res.text()));
+    return readWorkerScrape(await scrapePrometheus(url, SCRAPE_TIMEOUT_MS));
   } catch {
     return null;
   }

@@ -5,10 +5,11 @@
  * the kernel's queues and in the generator (both on the same shared cores).
  */
 import { type Buckets, bucketQuantileUpperBound, bucketsDelta } from '../metrics/histogram.js';
-import { histogramBuckets, parsePrometheusText } from '../metrics/prometheus-text.js';
+import { histogramBuckets, scrapePrometheus } from '../metrics/prometheus-text.js';
 
 /** The API's request-duration histogram (seconds), labelled by route template, method and status. */
 const API_DURATION = 'opamp_api_request_duration_seconds';
+const SCRAPE_TIMEOUT_MS = 5000;
 
 /** The requests of one run as the API timed them (its answers 200 of one route). */
 export interface InsideApi {
@@ -21,9 +22,8 @@ export interface InsideApi {
 
 /** The API's cumulative duration buckets of `route`'s 200 answers, scraped from its ops port. */
 export async function scrapeApiDurations(metricsUrl: string, route: string): Promise<Buckets> {
-  const res = await fetch(metricsUrl);
-  if (!res.ok) throw new Error(`GET ${metricsUrl}: HTTP ${res.status}`);
-  return histogramBuckets(parsePrometheusText(await res.text()), API_DURATION, { route, status: '200' });
+  const samples = await scrapePrometheus(metricsUrl, SCRAPE_TIMEOUT_MS);
+  return histogramBuckets(samples, API_DURATION, { route, status: '200' });
 }
 
 /** The requests observed between two scrapes, judged against `limitMs`. */

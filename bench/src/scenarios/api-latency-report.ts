@@ -151,12 +151,11 @@ export function formatApiMarkdown(report: ApiLatencyReport): string {
       '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
     );
     for (const r of e.rates) {
-      for (const [side, run] of [
-        ['API', r.api],
-        ['raw SQL', r.raw],
+      for (const [side, run, inside] of [
+        ['API', r.api, r.api.insideApi],
+        ['raw SQL', r.raw, undefined],
       ] as const) {
         const c = run.cpu;
-        const inside = 'insideApi' in run ? run.insideApi : undefined;
         lines.push(
           `| ${r.ratePerSecond} ${e.rateUnit}${r.reference ? ' (reference)' : ''} | ${side} | ${run.requests} | ` +
             `${run.dropped} | ${run.errors} | ${f(run.requestsPerSecond, 0)} | ${run.peakInFlight} | ` +

@@ -198,8 +198,11 @@ export function offlinePageQuery(options: OfflinePageOptions): SQL {
       limit ${branchLimit})`);
     // an empty candidate list lists nobody: the statement leaves the branch out (and with it the
     // bound arrays, so Postgres keeps one generic plan instead of planning every execution)
-    const anyStale = stale !== undefined && stale.candidates?.ids.length !== 0;
-    if (stale && anyStale && (options.reason === undefined || options.reason === stale.reason)) {
+    if (
+      stale &&
+      stale.candidates?.ids.length !== 0 &&
+      (options.reason === undefined || options.reason === stale.reason)
+    ) {
       const timeout = sql`${stale.timeoutMs}::bigint * interval '1 millisecond'`;
       const minus = sql` - ${timeout}`;
       const c = stale.candidates;
