@@ -138,7 +138,7 @@ export function formatOfflineMarkdown(report: OfflineDetectionReport): string {
       .map(([k, v]) => `${k}=${v}`)
       .join(', ')}`,
     '',
-    'Latencies in ms to the offline status visible in Postgres (polled; resolution = poll period).',
+    'Latencies in ms to the offline status visible in Postgres (polled from a thread of its own, apart from the simulated fleet; resolution = poll period).',
     '',
     '| profile | mode | agents | detected | last msg p50 | last msg p99 | last msg max | deadline p50 | deadline p99 | deadline max | raw UPDATE | p99 / raw | reasons |',
     '|---|---|---|---|---|---|---|---|---|---|---|---|---|',

@@ -18,6 +18,7 @@ import {
   PROFILES,
 } from './offline-detection-report.js';
 import { OfflineFleet } from './offline-fleet.js';
+import { OfflineObserver } from './offline-observer.js';
 
 const POLL_INTERVAL_MS = 50;
 const SWEEP_INTERVAL_MS: Record<OfflineProfile, number> = { fast: 250, default: 1000 };
@@ -42,24 +43,6 @@ export interface OfflineContext {
   adminDatabaseUrl: string;
   cleanup: Cleanup;
   progress(line: string): void;
-}
-
-/** Polls Postgres until every id is seen with a status other than online, or `timeoutMs` passes. */
-async function pollOffline(sql: postgres.Sql, ids: readonly string[], timeoutMs: number): Promise<number[]> {
-  const seen = ids.map(() => Number.NaN);
-  const index = new Map(ids.map((id, i) => [id, i]));
-  let pending = [...ids];
-  const end = Date.now() + timeoutMs;
-  while (pending.length > 0 && Date.now() < end) {
-    const rows = await sql<{ id: string }[]>`
-      select id from agents where id = any(${pending}) and status <> 'online'`;
-    const now = Date.now();
-    for (const { id } of rows) seen[index.get(id) as number] = now;
-    const done = new Set(rows.map((r) => r.id));
-    pending = pending.filter((id) => !done.has(id));
-    if (pending.length > 0) await sleep(POLL_INTERVAL_MS);
-  }
-  return seen;
 }
 
 /**
@@ -171,10 +154,18 @@ async function runCase(c: OfflineCase, context: OfflineContext): Promise<Offline
     const beatSeconds = c.profile === 'fast' ? 2 * heartbeatSeconds : heartbeatSeconds;
     context.progress(`  heartbeating for ${beatSeconds} s, then ${c.mode} loss`);
     await fleet.heartbeatFor(beatSeconds * 1000);
-    // the goodbyes are written synchronously, so the poll starts right after all of them
-    const goodbyes = c.mode === 'graceful' ? fleet.disconnectAll() : Promise.resolve([]);
     const pollMs = c.mode === 'graceful' ? 15_000 : offlineTimeoutSeconds * 1000 + 20_000 + c.agents;
-    const [offlineSeenMs] = await Promise.all([pollOffline(sql, ids, pollMs), goodbyes]);
+    const observer = track(
+      await OfflineObserver.start({
+        databaseUrl: db.url,
+        ids,
+        timeoutMs: pollMs,
+        pollIntervalMs: POLL_INTERVAL_MS,
+      }),
+      (o) => o.stop(),
+    );
+    const goodbyes = c.mode === 'graceful' ? fleet.disconnectAll() : Promise.resolve([]);
+    const [offlineSeenMs] = await Promise.all([observer.seen(), goodbyes]);
     const reasonRows = await sql<{ reason: string | null; n: number }[]>`
       select reason, count(*)::int as n from agent_status_transitions
       where agent_id = any(${ids}) and to_status = 'offline' group by reason order by reason`;
@@ -234,6 +225,7 @@ export async function runOfflineDetectionScenario(
       leaseTtlMs: 5000,
       pollIntervalMs: POLL_INTERVAL_MS,
       agentClient: 'ws TestAgent (one process)',
+      observer: 'own thread',
     },
     cases: results,
     failures,
