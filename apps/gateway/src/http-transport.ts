@@ -1,6 +1,8 @@
 import {
   badRequestReply,
+  encodeAckBody,
   encodeServerToAgent,
+  SERVER_CAPABILITIES,
   type ServerToAgentInit,
   uidIdToBytes,
 } from '@opamp-fleet/opamp';
@@ -117,12 +119,18 @@ export class HttpTransport {
   private answerPlain(head: RequestHead, data: Uint8Array, reply: HttpReplier): void | Promise<void> {
     const conn = new RequestConnection(this.o.nextConnectionId(), head);
     const outcome = this.o.core.handle(conn, data);
-    if (outcome instanceof Promise) return outcome.then((o) => this.send(head, reply, o.reply));
-    return this.send(head, reply, outcome.reply);
+    if (outcome instanceof Promise) return outcome.then((o) => this.send(head, reply, o.reply, o.ack));
+    return this.send(head, reply, outcome.reply, outcome.ack);
   }
 
-  private send(head: RequestHead, reply: HttpReplier, s2a: ServerToAgentInit): void | Promise<void> {
-    const body = encodeServerToAgent(s2a);
+  /** `ack`: see Outcome.ack. */
+  private send(
+    head: RequestHead,
+    reply: HttpReplier,
+    s2a: ServerToAgentInit,
+    ack?: Uint8Array,
+  ): void | Promise<void> {
+    const body = ack !== undefined ? encodeAckBody(ack, SERVER_CAPABILITIES) : encodeServerToAgent(s2a);
     if (acceptsGzip(head.header('accept-encoding'))) {
       return gzipBody(body).then((zipped) =>
         reply.respond(

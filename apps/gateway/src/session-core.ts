@@ -81,6 +81,11 @@ export type Follow = 'none' | 'goodbye' | 'close_malformed' | 'close_too_large';
 export interface Outcome {
   readonly reply: ServerToAgentInit;
   readonly follow: Follow;
+  /**
+   * Set when `reply` is `ackReply(ack, SERVER_CAPABILITIES)` and nothing more (the fast paths): the
+   * transports then encode it with `encodeWsAckFrame` / `encodeAckBody`, the same bytes.
+   */
+  readonly ack?: Uint8Array;
 }
 
 export interface SessionCoreOptions {
@@ -150,6 +155,8 @@ export class SessionCore {
   private readonly clock: MonotonicClock;
   private readonly httpSessions: HttpSessionCache;
   private readonly reopening = new Set<Promise<void>>();
+  /** The message counter's series by transport and kind, taken once (labels() hashes its argument). */
+  private readonly messageCounters = new Map<string, { inc(): void }>();
 
   constructor(private readonly o: SessionCoreOptions) {
     this.clock = o.clock ?? performance;
@@ -165,7 +172,7 @@ export class SessionCore {
     try {
       msg =
         conn.transport === 'ws'
-          ? decodeWsFrame(data, this.o.limits)
+          ? decodeWsFrame(data, this.o.limits, conn.agentId ?? undefined)
           : decodeAgentToServer(data, this.o.limits);
     } catch (err) {
       if (!(err instanceof DecodeError)) throw err;
@@ -176,7 +183,7 @@ export class SessionCore {
     const bare = isBare(msg);
     const heartbeat = bare && !disconnect;
     const kind: MessageKind = disconnect ? 'disconnect' : heartbeat ? 'heartbeat' : 'status';
-    this.o.metrics.messages.inc({ transport: conn.transport, kind });
+    this.countMessage(conn.transport, kind);
     if (
       bare &&
       conn.agentId === msg.uid.id &&
@@ -187,7 +194,11 @@ export class SessionCore {
       conn.syncedSeq = msg.sequenceNum;
       conn.lastSeenAt = this.clock.now();
       this.o.presence.touch(conn.agentId, msg.sequenceNum);
-      return { reply: ackReply(msg.uid, SERVER_CAPABILITIES), follow: disconnect ? 'goodbye' : 'none' };
+      return {
+        reply: ackReply(msg.uid, SERVER_CAPABILITIES),
+        follow: disconnect ? 'goodbye' : 'none',
+        ack: msg.uid.bytes,
+      };
     }
     if (heartbeat && conn.transport === 'http') {
       const cached = this.httpSessions.get(msg.uid.id);
@@ -197,7 +208,7 @@ export class SessionCore {
         msg.capabilities === cached.capabilities
       ) {
         this.pollFromCache(conn, msg.uid.id, msg.sequenceNum, cached);
-        return { reply: ackReply(msg.uid, SERVER_CAPABILITIES), follow: 'none' };
+        return { reply: ackReply(msg.uid, SERVER_CAPABILITIES), follow: 'none', ack: msg.uid.bytes };
       }
     }
     const follow: Follow = disconnect ? 'goodbye' : 'none';
@@ -236,6 +247,16 @@ export class SessionCore {
   /** Forgets every cached plain-HTTP agent (Redis lost its data). */
   forgetHttpSessions(): void {
     this.httpSessions.clear();
+  }
+
+  private countMessage(transport: Transport, kind: MessageKind): void {
+    const key = transport === 'ws' ? kind : `http:${kind}`;
+    let counter = this.messageCounters.get(key);
+    if (counter === undefined) {
+      counter = this.o.metrics.messages.labels({ transport, kind });
+      this.messageCounters.set(key, counter);
+    }
+    counter.inc();
   }
 
   /** A message that is not an OpAMP message at all (a WebSocket text frame). */

@@ -1,7 +1,7 @@
-import { uidBytesToId, uidIdToBytes } from '@opamp-fleet/opamp';
+import { uidIdToBytes } from '@opamp-fleet/opamp';
 import { describe, expect, it } from 'vitest';
 import type { WireSocket } from './uws-server.js';
-import { uidMatchesId, WsConnection } from './ws-connection.js';
+import { WsConnection } from './ws-connection.js';
 
 const ID = '0190abcd-ef01-7000-8000-00000000002a';
 
@@ -16,22 +16,6 @@ function socket(): WireSocket {
     corked: (fn) => fn(),
   };
 }
-
-describe('uidMatchesId', () => {
-  it('matches the canonical form of the bytes only', () => {
-    const bytes = uidIdToBytes(ID);
-    expect(uidMatchesId(bytes, ID)).toBe(true);
-    expect(uidMatchesId(bytes, ID.toUpperCase())).toBe(false);
-    expect(uidMatchesId(bytes, ID.replace('2a', '2b'))).toBe(false);
-    expect(uidMatchesId(bytes, ID.replaceAll('-', ''))).toBe(false);
-    expect(uidMatchesId(bytes.subarray(1), ID)).toBe(false);
-    for (let i = 0; i < 50; i++) {
-      const random = crypto.getRandomValues(new Uint8Array(16));
-      expect(uidMatchesId(random, uidBytesToId(random))).toBe(true);
-      expect(uidMatchesId(random, ID)).toBe(uidBytesToId(random) === ID);
-    }
-  });
-});
 
 describe('WsConnection', () => {
   it('keeps the last uid as the agent id when it is that id, and returns the same bytes', () => {

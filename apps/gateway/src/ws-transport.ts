@@ -1,4 +1,4 @@
-import { encodeWsFrame } from '@opamp-fleet/opamp';
+import { encodeWsAckFrame, encodeWsFrame, SERVER_CAPABILITIES } from '@opamp-fleet/opamp';
 import type { MonotonicClock } from '@opamp-fleet/presence';
 import type { Logger } from '@opamp-fleet/telemetry';
 import { CLOSE_EVENT_REASONS, type CloseKind, type ConnectionCloseReason } from './close-codes.js';
@@ -142,7 +142,10 @@ export class WsTransport {
       if (outcome.follow === 'goodbye') conn.closeKind ??= 'goodbye';
       return;
     }
-    const frame = encodeWsFrame(outcome.reply);
+    const frame =
+      outcome.ack !== undefined
+        ? encodeWsAckFrame(outcome.ack, SERVER_CAPABILITIES)
+        : encodeWsFrame(outcome.reply);
     if (outcome.follow === 'none') this.send(conn, frame);
     // the reply and the Close frame in one write: a burst of goodbyes costs one syscall each
     else conn.socket.corked(() => this.sendAndClose(conn, frame, outcome.follow));

@@ -158,3 +158,21 @@ describe('ServerToAgent encoding', () => {
     expect(decodeError(() => decodeWsServerFrame(bytes(0x03, 0x00))).code).toBe('bad_header');
   });
 });
+
+describe('decoding with the id of the last message', () => {
+  const frame = withWsHeader(valid);
+  const id = decodeWsFrame(frame).uid.id;
+
+  it('keeps that very id string when the uid bytes are its canonical form', () => {
+    const known = `${id}`; // a distinct string instance with the same value
+    const msg = decodeWsFrame(frame, undefined, known);
+    expect(msg.uid.id).toBe(known);
+    expect(msg.uid).toEqual(decodeWsFrame(frame).uid);
+    expect(msg.uid.bytes).not.toBe(decodeWsFrame(frame).uid.bytes);
+  });
+
+  it('parses the uid as usual when it is another agent', () => {
+    const other = '0190abcd-ef01-7000-8000-00000000002a';
+    expect(decodeWsFrame(frame, undefined, other).uid).toEqual(decodeWsFrame(frame).uid);
+  });
+});

@@ -1,3 +1,4 @@
+export { encodeAckBody, encodeWsAckFrame } from './ack-frame.js';
 export type { AgentMessage } from './codec.js';
 export {
   decodeAgentToServer,
@@ -27,6 +28,7 @@ export {
   uidBytesToId,
   uidBytesToUlid,
   uidIdToBytes,
+  uidMatchesId,
 } from './instance-uid.js';
 export { type CodecLimits, DEFAULT_CODEC_LIMITS, resolveCodecLimits } from './limits.js';
 export * from './proto.js';

@@ -6,6 +6,7 @@ import {
   uidBytesToId,
   uidBytesToUlid,
   uidIdToBytes,
+  uidMatchesId,
 } from './instance-uid.js';
 
 const ascii = (text: string) => new TextEncoder().encode(text);
@@ -115,5 +116,23 @@ describe('uid helpers', () => {
     expect(new TextDecoder().decode(uidBytesToUlid(uidIdToBytes(ULID_ID)))).toBe(ULID);
     const fresh = newInstanceUid();
     expect(parseInstanceUid(uidBytesToUlid(fresh)).id).toBe(uidBytesToId(fresh));
+  });
+});
+
+const MATCH_ID = '0190abcd-ef01-7000-8000-00000000002a';
+
+describe('uidMatchesId', () => {
+  it('matches the canonical form of the bytes only', () => {
+    const bytes = uidIdToBytes(MATCH_ID);
+    expect(uidMatchesId(bytes, MATCH_ID)).toBe(true);
+    expect(uidMatchesId(bytes, MATCH_ID.toUpperCase())).toBe(false);
+    expect(uidMatchesId(bytes, MATCH_ID.replace('2a', '2b'))).toBe(false);
+    expect(uidMatchesId(bytes, MATCH_ID.replaceAll('-', ''))).toBe(false);
+    expect(uidMatchesId(bytes.subarray(1), MATCH_ID)).toBe(false);
+    for (let i = 0; i < 50; i++) {
+      const random = crypto.getRandomValues(new Uint8Array(16));
+      expect(uidMatchesId(random, uidBytesToId(random))).toBe(true);
+      expect(uidMatchesId(random, MATCH_ID)).toBe(uidBytesToId(random) === MATCH_ID);
+    }
   });
 });

@@ -104,3 +104,25 @@ function ulidToBytes(chars: Uint8Array): Uint8Array | undefined {
   }
   return out;
 }
+
+/** True when `id` is the canonical `8-4-4-4-12` hex form (lower case) of the 16 `bytes`. */
+export function uidMatchesId(bytes: Uint8Array, id: string): boolean {
+  if (bytes.length !== 16 || id.length !== 36) return false;
+  let c = 0;
+  for (let i = 0; i < 16; i++) {
+    if (c === 8 || c === 13 || c === 18 || c === 23) {
+      if (id.charCodeAt(c) !== 0x2d) return false;
+      c += 1;
+    }
+    if (hexValue(id.charCodeAt(c)) * 16 + hexValue(id.charCodeAt(c + 1)) !== bytes[i]) return false;
+    c += 2;
+  }
+  return true;
+}
+
+/** Value of a lower-case hex digit's char code; -256 for anything else (so no byte matches). */
+function hexValue(code: number): number {
+  if (code >= 0x30 && code <= 0x39) return code - 0x30;
+  if (code >= 0x61 && code <= 0x66) return code - 0x61 + 10;
+  return -256;
+}
