@@ -52,6 +52,19 @@ describe('createAgentProtocol', () => {
     expect(uidBytesToId(uid)).toHaveLength(36);
   });
 
+  it('accepts a repeat of the last valid reply without decoding it, and still checks others', () => {
+    const agents = createAgentProtocol('opamp');
+    const uid = decodeWsFrame(agents.firstFrame(0)).uid.bytes;
+    const ack = encodeWsFrame({ instanceUid: uid, capabilities: 1 });
+    expect(agents.isValidReply(0, ack)).toBe(true);
+    expect(agents.isValidReply(0, encodeWsFrame({ instanceUid: uid, capabilities: 1 }))).toBe(true);
+    ack.fill(0xff); // the protocol compares with its own copy, not with this buffer
+    expect(agents.isValidReply(0, ack)).toBe(false);
+    const other = encodeWsFrame({ instanceUid: new Uint8Array(16), capabilities: 1 });
+    expect(agents.isValidReply(0, other)).toBe(false);
+    expect(agents.isValidReply(0, Uint8Array.of(0, 0xff, 0xff))).toBe(false);
+  });
+
   it('accepts any non-empty frame from an echo server', () => {
     const agents = createAgentProtocol('echo');
     const frame = agents.firstFrame(0);

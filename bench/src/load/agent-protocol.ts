@@ -20,14 +20,16 @@ const kv = (key: string, stringValue: string): KeyValue => ({ key, value: { stri
 interface AgentState {
   uid: Uint8Array;
   sequenceNum: number;
+  /** The last reply found valid: an identical one (every heartbeat's ack) is valid without decoding. */
+  lastValid: Buffer | null;
 }
 
 /**
  * Simulated OpAMP agents, one per global agent index: a fresh UUIDv7 instance_uid at the first
  * message, which carries the full status (description, capabilities, health); then heartbeats,
  * which carry only instance_uid, sequence_num and capabilities (status compression). Replies count
- * as valid when they decode as a ServerToAgent for that agent without an error response, or, with
- * `echo`, when they are any non-empty binary frame.
+ * as valid when they decode as a ServerToAgent for that agent without an error response (or are
+ * byte for byte the last reply that did), or, with `echo`, when they are any non-empty binary frame.
  */
 export function createAgentProtocol(replyCheck: ReplyCheck): AgentProtocol {
   const agents = new Map<number, AgentState>();
@@ -39,7 +41,7 @@ export function createAgentProtocol(replyCheck: ReplyCheck): AgentProtocol {
   return {
     firstFrame(index) {
       const uid = newInstanceUid();
-      agents.set(index, { uid, sequenceNum: 0 });
+      agents.set(index, { uid, sequenceNum: 0, lastValid: null });
       return encodeWsAgentFrame({
         instanceUid: uid,
         sequenceNum: 0,
@@ -74,9 +76,13 @@ export function createAgentProtocol(replyCheck: ReplyCheck): AgentProtocol {
     },
     isValidReply(index, data) {
       if (replyCheck === 'echo') return data.length > 0;
+      const agent = state(index);
+      if (agent.lastValid?.equals(data)) return true;
       try {
         const reply = decodeWsServerFrame(data);
-        return reply.errorResponse == null && Buffer.from(reply.instanceUid).equals(state(index).uid);
+        const valid = reply.errorResponse == null && Buffer.from(reply.instanceUid).equals(agent.uid);
+        if (valid) agent.lastValid = Buffer.from(data);
+        return valid;
       } catch {
         return false;
       }
