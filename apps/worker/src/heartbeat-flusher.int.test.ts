@@ -1,5 +1,5 @@
 import { createDb, type DbHandle, flushLastSeen, migrate } from '@opamp-fleet/db';
-import { presenceKeys } from '@opamp-fleet/presence';
+import { presenceKeys, removeLateSeen } from '@opamp-fleet/presence';
 import { type PostgresFixture, postgresFixture, type RedisFixture, redisFixture } from '@opamp-fleet/testkit';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -49,7 +49,15 @@ function setup(options: Partial<HeartbeatFlusherOptions> = {}) {
       select (extract(epoch from last_seen_at) * 1000)::bigint::text as ms from agents where id = ${agent(i)}`;
     return rows[0]?.ms == null ? null : Number(rows[0].ms);
   };
-  return { flusher, writes, touch, lastSeen, agent, watermark: () => redis.get(flusher.watermarkKey) };
+  return {
+    flusher,
+    writes,
+    touch,
+    lastSeen,
+    agent,
+    lateKey: presenceKeys(keyPrefix).lateSeen,
+    watermark: () => redis.get(flusher.watermarkKey),
+  };
 }
 
 const T = 1_700_000_000_000;
@@ -94,6 +102,32 @@ describe('HeartbeatFlusher', () => {
     expect(await s.lastSeen(4)).toBeNull();
     expect(await s.lastSeen(1)).toBe(T + 6000);
     expect(run.watermark).toBe(T + 6000);
+  });
+
+  it('writes and empties the late set whatever the watermark, keeping a late score newer than the one read', async () => {
+    const s = setup({ overlapMs: 1000, chunkSize: 2 });
+    await s.touch([[1, T + 5000]]);
+    await s.flusher.runOnce();
+    // touches a held-up gateway wrote 2-4 s late: behind the window, listed in the late set too
+    const late: [number, number][] = [
+      [4, T + 3000],
+      [5, T + 2000],
+      [6, T + 1000],
+    ];
+    await s.touch(late);
+    await redis.zadd(s.lateKey, ...late.flatMap(([i, score]) => [score, s.agent(i)]));
+    const run = await s.flusher.runOnce();
+    expect(run).toMatchObject({ late: 3, written: 3, rowsChanged: 3, watermark: T + 5000 });
+    expect(await s.lastSeen(4)).toBe(T + 3000);
+    expect(await s.lastSeen(6)).toBe(T + 1000);
+    expect(await redis.zcard(s.lateKey)).toBe(0);
+    expect((await s.flusher.runOnce()).late).toBe(0);
+
+    // a late entry that moved on after the flush read it stays for the next run
+    await redis.zadd(s.lateKey, T + 2500, s.agent(5));
+    expect(await removeLateSeen(redis, s.lateKey, [{ member: s.agent(5), score: T + 2400 }])).toBe(0);
+    expect(await redis.zscore(s.lateKey, s.agent(5))).toBe(String(T + 2500));
+    expect(await removeLateSeen(redis, s.lateKey, [{ member: s.agent(5), score: T + 2500 }])).toBe(1);
   });
 
   it('a fresh flusher (another process) writes the overlap again, which changes no row', async () => {

@@ -1,4 +1,10 @@
-import { presenceKeys, type ScoredMember, scoredMembers } from '@opamp-fleet/presence';
+import {
+  presenceKeys,
+  readLateSeen,
+  removeLateSeen,
+  type ScoredMember,
+  scoredMembers,
+} from '@opamp-fleet/presence';
 import type { Redis } from 'ioredis';
 
 /** Writes last-seen times (ms, Redis clock) of agents; must be idempotent and never move time back. */
@@ -24,6 +30,8 @@ export interface FlushRun {
   read: number;
   /** Entries handed to the writer (re-read entries already written by this flusher are skipped). */
   written: number;
+  /** Of those, entries taken from the late set (touches that landed late, see PresenceKeys.lateSeen). */
+  late: number;
   /** Rows the writer reported as changed. */
   rowsChanged: number;
   /** Redis time at the start of the run minus the oldest score above the watermark; 0 when none. */
@@ -48,13 +56,16 @@ export interface FlushRun {
  * - Scores can land late, slightly below the watermark (a gateway writes `TIME - age`): each run
  *   first re-reads the window of `overlapMs` behind the watermark (not counted in `maxPerRun`) and
  *   writes what is new there. Entries this flusher already wrote with the same score are skipped;
- *   another process's flusher writes them again, which changes no row. Scores later than the window
- *   wait for the agent's next heartbeat.
+ *   another process's flusher writes them again, which changes no row. A touch that lands later than
+ *   that (a gateway's writes held up for LATE_TOUCH_AGE_MS or more) is also in the late set: each run
+ *   starts by writing the late set's entries and removing them (unless a newer late score replaced
+ *   one meanwhile), up to `maxPerRun`, whatever the watermark.
  * - Runs must not overlap (the heartbeat-flush queue runs one job at a time); if two did, the only
  *   harm is duplicate work.
  */
 export class HeartbeatFlusher {
   private readonly lastSeenKey: string;
+  private readonly lateSeenKey: string;
   readonly watermarkKey: string;
   /** member -> score written, for scores within the overlap window behind the watermark. */
   private recent = new Map<string, number>();
@@ -62,6 +73,7 @@ export class HeartbeatFlusher {
   constructor(private readonly o: HeartbeatFlusherOptions) {
     const keys = presenceKeys(o.keyPrefix);
     this.lastSeenKey = keys.lastSeen;
+    this.lateSeenKey = keys.lateSeen;
     this.watermarkKey = `${keys.lastSeen}:flushed`;
   }
 
@@ -89,6 +101,7 @@ export class HeartbeatFlusher {
     const above = watermark === null ? '-inf' : `(${watermark}`;
 
     const run: SweepState = { read: 0, written: 0, rowsChanged: 0, seen: new Map() };
+    const late = await this.writeLate(run);
     // entries that landed late just behind the watermark; bounded by the window, not by maxPerRun
     if (watermark !== null && overlapMs > 0) {
       await this.sweep(run, `(${watermark - overlapMs}`, String(watermark), Number.POSITIVE_INFINITY);
@@ -101,12 +114,37 @@ export class HeartbeatFlusher {
     return {
       read: run.read,
       written: run.written,
+      late,
       rowsChanged: run.rowsChanged,
       lagMs,
       delayMs: forward.oldest === null ? null : Math.max(0, endedAt - forward.oldest),
       watermark: highest,
       complete: forward.complete,
     };
+  }
+
+  /** Writes the late set's entries, chunk by chunk, and removes them; returns how many it wrote. */
+  private async writeLate(run: SweepState): Promise<number> {
+    const { chunkSize, maxPerRun } = this.o;
+    let taken = 0;
+    while (taken < maxPerRun) {
+      const entries = await readLateSeen(
+        this.o.redis,
+        this.lateSeenKey,
+        Math.min(chunkSize, maxPerRun - taken),
+      );
+      if (entries.length === 0) break;
+      run.rowsChanged += await this.o.write(
+        entries.map((e) => e.member),
+        entries.map((e) => e.score),
+      );
+      await removeLateSeen(this.o.redis, this.lateSeenKey, entries);
+      taken += entries.length;
+      run.read += entries.length;
+      run.written += entries.length;
+      if (entries.length < chunkSize) break;
+    }
+    return taken;
   }
 
   /**

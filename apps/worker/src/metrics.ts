@@ -16,6 +16,7 @@ export interface WorkerMetrics {
   readonly flushSeconds: Histogram;
   readonly flushEntries: Counter;
   readonly flushRows: Counter;
+  readonly flushLate: Counter;
 }
 
 export interface WorkerMetricsSources {
@@ -111,6 +112,11 @@ export function createWorkerMetrics(registry: Registry, sources: WorkerMetricsSo
     flushRows: new Counter({
       name: 'opamp_worker_heartbeat_flush_rows_total',
       help: 'Agent rows whose last_seen_at the heartbeat flush moved forward (or created).',
+      registers,
+    }),
+    flushLate: new Counter({
+      name: 'opamp_worker_heartbeat_flush_late_entries_total',
+      help: 'Last-seen entries the heartbeat flush took from the late set: touches gateways wrote 500 ms or more after seeing the agent.',
       registers,
     }),
   };

@@ -179,6 +179,7 @@ class WorkerProcess implements Worker {
     m.flushSeconds.observe((performance.now() - startedAt) / 1000);
     m.flushEntries.inc(run.written);
     m.flushRows.inc(run.rowsChanged);
+    m.flushLate.inc(run.late);
     if (!run.complete) this.log.info({ read: run.read }, 'heartbeat flush capped; the rest follows next run');
     return run;
   }

@@ -37,6 +37,8 @@ export {
   type LastSeenRange,
   type LastSeenWindow,
   readLastSeenWindow,
+  readLateSeen,
+  removeLateSeen,
   type ScoredMember,
   scoredMembers,
 } from './last-seen-range.js';
@@ -44,6 +46,7 @@ export {
   createPresenceWriter,
   type FailedSessionCheck,
   type FlushResult,
+  LATE_TOUCH_AGE_MS,
   type MonotonicClock,
   type PresenceWriter,
   type PresenceWriterObserver,

@@ -14,6 +14,11 @@ export interface PresenceKeys {
   readonly prefix: string;
   /** Sorted set: member = agent id, score = last-seen ms since the Unix epoch (Redis clock). */
   readonly lastSeen: string;
+  /**
+   * Sorted set like `lastSeen`, holding only touches written late (at least LATE_TOUCH_AGE_MS after
+   * the gateway saw the agent) until the heartbeat flush has written them to Postgres.
+   */
+  readonly lateSeen: string;
   /** Hash: field = agent id, value = encoded {@link Owner} of its live connection. */
   readonly owners: string;
   /** String holding the data epoch; its loss reveals a Redis restart, FLUSHALL or lossy failover. */
@@ -39,6 +44,7 @@ export function presenceKeys(prefix: string = DEFAULT_KEY_PREFIX): PresenceKeys 
   return {
     prefix,
     lastSeen: `${prefix}lastseen`,
+    lateSeen: `${prefix}lastseen:late`,
     owners: `${prefix}owners`,
     epoch: `${prefix}epoch`,
     connEpoch: `${prefix}conn_epoch`,

@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { luaScript } from './lua-script.js';
 
 /** An entry of the last-seen sorted set: an agent id and its last-seen score (ms, Redis clock). */
 export interface ScoredMember {
@@ -60,4 +61,28 @@ export async function readLastSeenWindow(
     floorMs = floor;
   }
   return { ids: top.map((e) => e.member), seenMs: top.map((e) => e.score), floorMs };
+}
+
+/**
+ * Up to `limit` entries of the late last-seen set `key` (PresenceKeys.lateSeen), oldest first: the
+ * touches that landed late, for the heartbeat flush to write whatever its watermark.
+ */
+export async function readLateSeen(redis: Redis, key: string, limit: number): Promise<ScoredMember[]> {
+  const last = Math.max(1, Math.floor(limit)) - 1;
+  return scoredMembers(await redis.zrange(key, '0', String(last), 'WITHSCORES'));
+}
+
+/**
+ * Removes `written` entries from the late set `key`, each only while its score is not above the one
+ * written (a newer late touch stays). Returns how many it removed.
+ */
+export async function removeLateSeen(
+  redis: Redis,
+  key: string,
+  written: readonly ScoredMember[],
+): Promise<number> {
+  if (written.length === 0) return 0;
+  const args: (string | number)[] = [];
+  for (const e of written) args.push(e.member, e.score);
+  return Number(await luaScript('late-done').run(redis, [key], args));
 }

@@ -5,6 +5,7 @@ import type { Redis } from 'ioredis';
 /** Names of the scripts in the package's `lua/` folder. */
 export type ScriptName =
   | 'touch'
+  | 'late-done'
   | 'claim'
   | 'release'
   | 'reannounce'

@@ -5,6 +5,7 @@ import { presenceKeys } from './keys.js';
 import {
   createPresenceWriter,
   type FailedSessionCheck,
+  LATE_TOUCH_AGE_MS,
   type MonotonicClock,
   readLastSeen,
 } from './presence-writer.js';
@@ -155,6 +156,30 @@ describe('PresenceWriter', () => {
     const seen = await readLastSeen(plain, ids, keyPrefix);
     expect([...seen.values()].filter((score) => score === null)).toEqual([]);
     expect(await plain.zcard(presenceKeys(keyPrefix).lastSeen)).toBe(1999);
+  });
+
+  it('lists touches written LATE_TOUCH_AGE_MS or more after they were seen in the late set too', async () => {
+    const keyPrefix = prefix();
+    const keys = presenceKeys(keyPrefix);
+    const clock = manualClock();
+    const writer = createPresenceWriter({ redis, keyPrefix, clock, chunkSize: 2000 });
+    writer.touch('held-up');
+    clock.advance(LATE_TOUCH_AGE_MS - 1);
+    writer.touch('prompt');
+    // 1,200 late ones: more than one ZADD of the late set
+    const many = Array.from({ length: 1200 }, (_, i) => `late-${i}`);
+    for (const id of many) writer.touch(id, undefined, clock.now() - LATE_TOUCH_AGE_MS);
+    clock.advance(1);
+    await writer.flush();
+    const late = await plain.zrange(keys.lateSeen, '0', '-1', 'WITHSCORES');
+    const lateScores = new Map<string, number>();
+    for (let i = 0; i < late.length; i += 2) lateScores.set(late[i]!, Number(late[i + 1]));
+    expect(lateScores.has('prompt')).toBe(false);
+    expect(lateScores.size).toBe(1201);
+    // the same scores as in the last-seen set
+    const seen = await readLastSeen(plain, ['held-up', ...many], keyPrefix);
+    for (const [id, score] of seen) expect(lateScores.get(id)).toBe(score);
+    expect(await plain.zcard(keys.lastSeen)).toBe(1202);
   });
 
   it('moves the session seq forward only, and only in an existing session', async () => {

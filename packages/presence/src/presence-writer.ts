@@ -82,7 +82,8 @@ export interface FlushResult {
  *   whatever the check finds.
  * - The score written is Redis `TIME` minus the age the gateway measured (now - touch time on its own
  *   clock), with ZADD GT, so a gateway with a skewed wall clock writes correct scores and a late or
- *   retried write never moves an agent's last-seen backwards.
+ *   retried write never moves an agent's last-seen backwards. A touch at least LATE_TOUCH_AGE_MS old
+ *   when written also goes to the late set, for the heartbeat flush.
  * - At most one flush is in flight. `flush()` during a flush waits for it and then runs one more,
  *   shared by every caller that asked meanwhile, so it covers all touches made before the call.
  *   Chunks are sent pipelined, one script call per chunk of up to `chunkSize` agents.
@@ -104,6 +105,14 @@ export interface PresenceWriter {
 }
 
 const DAY_MS = 24 * 60 * 60 * 1000;
+
+/**
+ * A touch written this long (ms) or longer after the gateway saw the agent is also listed in the
+ * late last-seen set (`PresenceKeys.lateSeen`). Its score lands that far behind Redis' clock, so
+ * possibly behind the heartbeat flush's watermark and its re-read window (HEARTBEAT_FLUSH_OVERLAP_MS,
+ * keep it at least this long); the flush writes the late set's entries whatever its watermark.
+ */
+export const LATE_TOUCH_AGE_MS = 500;
 const EMPTY: FlushResult = { written: 0, failed: 0, chunks: 0 };
 
 export function createPresenceWriter(options: PresenceWriterOptions): PresenceWriter {
@@ -245,8 +254,8 @@ class RedisPresenceWriter implements PresenceWriter {
 
   private writeChunk(chunk: readonly PendingEntry[]): Promise<unknown> {
     const now = this.clock.now();
-    const keys: string[] = [this.keys.lastSeen];
-    const args: (string | number)[] = [this.sessionTtlMs];
+    const keys: string[] = [this.keys.lastSeen, this.keys.lateSeen];
+    const args: (string | number)[] = [this.sessionTtlMs, LATE_TOUCH_AGE_MS];
     for (const [agentId, touch] of chunk) {
       keys.push(this.keys.session(agentId));
       args.push(
