@@ -31,25 +31,26 @@ local late_age = tonumber(ARGV[2])
 local refresh_after = math.floor(ttl / 8)
 local n = #KEYS - 2
 local failed = {}
+
+-- Appends a score and member to `list` (ZADD GT arguments); writes them to `key` once 1,000 are
+-- there and returns the list to go on with (a new one then).
+local function add(list, key, score, member)
+  list[#list + 1] = score
+  list[#list + 1] = member
+  if #list > 2000 then
+    redis.call('ZADD', key, unpack(list))
+    return { 'GT' }
+  end
+  return list
+end
+
 local scores = { 'GT' }
 local late = { 'GT' }
 for i = 1, n do
   local base = 3 + (i - 1) * 4
   local age = tonumber(ARGV[base + 1])
-  scores[#scores + 1] = now - age
-  scores[#scores + 1] = ARGV[base]
-  if #scores > 2000 then
-    redis.call('ZADD', KEYS[1], unpack(scores))
-    scores = { 'GT' }
-  end
-  if age >= late_age then
-    late[#late + 1] = now - age
-    late[#late + 1] = ARGV[base]
-    if #late > 2000 then
-      redis.call('ZADD', KEYS[2], unpack(late))
-      late = { 'GT' }
-    end
-  end
+  scores = add(scores, KEYS[1], now - age, ARGV[base])
+  if age >= late_age then late = add(late, KEYS[2], now - age, ARGV[base]) end
   local seq = ARGV[base + 2]
   if seq ~= '' then
     local want = ARGV[base + 3]
