@@ -34,7 +34,7 @@ describe('pnpm bench offline-detection', () => {
     expect(stdout).toBe(await readFile(join(outDir, md!), 'utf8'));
 
     expect(report).toMatchObject({
-      schema: 'opamp-fleet/bench-offline-detection@1',
+      schema: 'opamp-fleet/bench-offline-detection@2',
       scenario: 'offline-detection',
       complete: true,
       command: `pnpm bench ${args.join(' ')}`,
@@ -52,10 +52,16 @@ describe('pnpm bench offline-detection', () => {
     for (const c of report.cases) {
       expect(c.detectedFraction).toBe(1);
       expect(c.fromLastMessageMs.count).toBe(3);
+      // every agent has its offline transition, decided before it was seen
+      expect(c.toDecisionMs.count).toBe(3);
+      expect(c.decisionToVisibleMs.count).toBe(3);
+      expect(c.decisionToVisibleMs.p50).toBeGreaterThanOrEqual(0);
       expect(c.rawUpdateMs).toBeGreaterThan(0);
       for (const [path, n] of numbersIn({
         fromLastMessageMs: c.fromLastMessageMs,
         fromDeadlineMs: c.fromDeadlineMs ?? {},
+        toDecisionMs: c.toDecisionMs,
+        decisionToVisibleMs: c.decisionToVisibleMs,
         rawUpdateMs: c.rawUpdateMs,
         p99OverRawUpdate: c.p99OverRawUpdate,
       })) {

@@ -14,6 +14,7 @@ describe('buildOfflineCase', () => {
       mode: 'silent',
       lastSentMs: [1000, 2000, 3000, 4000],
       offlineSeenMs: [4200, 5500, 6100, Number.NaN],
+      decidedMs: [4100, 5300, Number.NaN, Number.NaN],
       reasons: { heartbeat_timeout: 3 },
       rawUpdateMs: 2,
       pollIntervalMs: 50,
@@ -22,6 +23,9 @@ describe('buildOfflineCase', () => {
     expect(c.detectedFraction).toBe(0.75);
     expect(c.fromLastMessageMs).toMatchObject({ count: 3, p50: 3200, max: 3500 });
     expect(c.fromDeadlineMs).toMatchObject({ count: 3, p50: 200, p99: 500 });
+    // the third agent has no transition row: left out of the split, not of the detection
+    expect(c.toDecisionMs).toMatchObject({ count: 2, p50: 3100, max: 3300 });
+    expect(c.decisionToVisibleMs).toMatchObject({ count: 2, p50: 100, max: 200 });
     expect(c.p99OverRawUpdate).toBe(250);
     expect(c.target).toEqual([
       { name: 'silent loss p99 from last heartbeat', limitMs: 5000, p99Ms: 3500, met: true },
@@ -35,6 +39,7 @@ describe('buildOfflineCase', () => {
       mode: 'graceful',
       lastSentMs: [1000, 1000],
       offlineSeenMs: [1100, 2500],
+      decidedMs: [1040, 2300],
       reasons: { agent_disconnect: 2 },
       rawUpdateMs: 0.5,
       pollIntervalMs: 50,
@@ -42,6 +47,8 @@ describe('buildOfflineCase', () => {
     });
     expect(c.detectedFraction).toBe(1);
     expect(c.fromDeadlineMs).toBeNull();
+    expect(c.toDecisionMs).toMatchObject({ count: 2, p50: 40, max: 1300 });
+    expect(c.decisionToVisibleMs).toMatchObject({ count: 2, p50: 60, max: 200 });
     expect(c.p99OverRawUpdate).toBe(3000);
     expect(c.target).toEqual([{ name: 'graceful close p99', limitMs: 1000, p99Ms: 1500, met: false }]);
   });
@@ -52,6 +59,7 @@ describe('buildOfflineCase', () => {
       mode: 'silent',
       lastSentMs: [1000],
       offlineSeenMs: [Number.NaN],
+      decidedMs: [Number.NaN],
       reasons: {},
       rawUpdateMs: 1,
       pollIntervalMs: 50,
@@ -66,7 +74,7 @@ describe('buildOfflineCase', () => {
 describe('formatOfflineMarkdown', () => {
   it('prints one row per case, the targets and the failures', () => {
     const report: OfflineDetectionReport = {
-      schema: 'opamp-fleet/bench-offline-detection@1',
+      schema: 'opamp-fleet/bench-offline-detection@2',
       scenario: 'offline-detection',
       startedAt: '2026-01-01T00:00:00.000Z',
       complete: false,
@@ -90,6 +98,7 @@ describe('formatOfflineMarkdown', () => {
           mode: 'graceful',
           lastSentMs: [0],
           offlineSeenMs: [120],
+          decidedMs: [30],
           reasons: { agent_disconnect: 1 },
           rawUpdateMs: 1,
           pollIntervalMs: 50,
@@ -101,6 +110,7 @@ describe('formatOfflineMarkdown', () => {
     const md = formatOfflineMarkdown(report);
     expect(md).toContain('| fast (1/3 s) | graceful | 1 | 100.0 % | 120 | 120 | 120 | n/a |');
     expect(md).toContain('- fast graceful 1: graceful close p99 120 ms (target < 1000) met');
+    expect(md).toContain('| fast | graceful | 1 | 30 | 30 | 90 | 90 |');
     expect(md).toContain('- FAILED fast silent 10000: boom');
     expect(md).toContain('load average 1.50');
   });

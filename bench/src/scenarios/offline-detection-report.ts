@@ -1,7 +1,7 @@
 import { type Summary, summarize } from '../metrics/stats.js';
 import type { Environment } from '../report/types.js';
 
-export const OFFLINE_REPORT_SCHEMA = 'opamp-fleet/bench-offline-detection@1';
+export const OFFLINE_REPORT_SCHEMA = 'opamp-fleet/bench-offline-detection@2';
 
 export type OfflineProfile = 'fast' | 'default';
 export type LossMode = 'silent' | 'graceful';
@@ -31,6 +31,13 @@ export interface OfflineCaseResult {
   fromLastMessageMs: Summary;
   /** silent only: deadline (last heartbeat + timeout) -> offline visible in Postgres (ms). */
   fromDeadlineMs: Summary | null;
+  /**
+   * Last message -> the offline transition's own time (`agent_status_transitions.at`): when the
+   * gateway handled the goodbye (graceful), when the sweeper decided (silent). Same host, same clock.
+   */
+  toDecisionMs: Summary;
+  /** The transition's time -> offline visible in Postgres: the event pipeline and the write (ms). */
+  decisionToVisibleMs: Summary;
   /** Offline transitions by reason (heartbeat_timeout, agent_disconnect, ...). */
   reasons: Record<string, number>;
   /** Raw set-based UPDATE of the same N rows on the same Postgres (median of 3, ms). */
@@ -63,6 +70,8 @@ export function buildOfflineCase(input: {
   mode: LossMode;
   lastSentMs: readonly number[];
   offlineSeenMs: readonly number[];
+  /** Per agent: its offline transition's time (wall-clock ms), NaN when it has none. */
+  decidedMs: readonly number[];
   reasons: Record<string, number>;
   rawUpdateMs: number;
   pollIntervalMs: number;
@@ -71,11 +80,17 @@ export function buildOfflineCase(input: {
   const { heartbeatSeconds, offlineTimeoutSeconds } = PROFILES[input.profile];
   const fromLast: number[] = [];
   const fromDeadline: number[] = [];
+  const toDecision: number[] = [];
+  const decisionToVisible: number[] = [];
   input.offlineSeenMs.forEach((seen, i) => {
     if (!Number.isFinite(seen)) return;
     const last = input.lastSentMs[i] as number;
     fromLast.push(seen - last);
     fromDeadline.push(seen - (last + offlineTimeoutSeconds * 1000));
+    const decided = input.decidedMs[i] as number;
+    if (!Number.isFinite(decided)) return;
+    toDecision.push(decided - last);
+    decisionToVisible.push(seen - decided);
   });
   const agents = input.lastSentMs.length;
   const fromLastMessageMs = summarize(fromLast);
@@ -109,6 +124,8 @@ export function buildOfflineCase(input: {
     detectedFraction: agents === 0 ? 0 : fromLast.length / agents,
     fromLastMessageMs,
     fromDeadlineMs,
+    toDecisionMs: summarize(toDecision),
+    decisionToVisibleMs: summarize(decisionToVisible),
     reasons: input.reasons,
     rawUpdateMs: input.rawUpdateMs,
     p99OverRawUpdate:
@@ -153,6 +170,22 @@ export function formatOfflineMarkdown(report: OfflineDetectionReport): string {
         `${Object.entries(c.reasons)
           .map(([r, n]) => `${r} ${n}`)
           .join(', ')} |`,
+    );
+  }
+  lines.push(
+    '',
+    "Where the time went, per agent: from its last message to its offline transition's own time " +
+      '(`agent_status_transitions.at`: the gateway handling the goodbye, or the sweeper deciding the ' +
+      'timeout; same host, same clock), and from then until the poll saw it in Postgres (the event ' +
+      "queue, the worker's or sweeper's write and its commit, plus up to one poll period).",
+    '',
+    '| profile | mode | agents | to decision p50 | to decision p99 | decision to visible p50 | decision to visible p99 |',
+    '|---|---|---|---|---|---|---|',
+  );
+  for (const c of report.cases) {
+    lines.push(
+      `| ${c.profile} | ${c.mode} | ${c.agents} | ${ms(c.toDecisionMs.p50)} | ${ms(c.toDecisionMs.p99)} | ` +
+        `${ms(c.decisionToVisibleMs.p50)} | ${ms(c.decisionToVisibleMs.p99)} |`,
     );
   }
   lines.push('', '## Targets (reported, not enforced)', '');

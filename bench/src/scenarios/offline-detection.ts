@@ -166,6 +166,12 @@ async function runCase(c: OfflineCase, context: OfflineContext): Promise<Offline
     );
     const goodbyes = c.mode === 'graceful' ? fleet.disconnectAll() : Promise.resolve([]);
     const [offlineSeenMs] = await Promise.all([observer.seen(), goodbyes]);
+    const decidedRows = await sql<{ id: string; at_ms: number }[]>`
+      select agent_id as id, (extract(epoch from min(at)) * 1000)::float8 as at_ms
+      from agent_status_transitions where agent_id = any(${ids}) and to_status = 'offline'
+      group by agent_id`;
+    const decidedById = new Map(decidedRows.map((r) => [r.id, r.at_ms]));
+    const decidedMs = ids.map((id) => decidedById.get(id) ?? Number.NaN);
     const reasonRows = await sql<{ reason: string | null; n: number }[]>`
       select reason, count(*)::int as n from agent_status_transitions
       where agent_id = any(${ids}) and to_status = 'offline' group by reason order by reason`;
@@ -176,6 +182,7 @@ async function runCase(c: OfflineCase, context: OfflineContext): Promise<Offline
       mode: c.mode,
       lastSentMs: fleet.lastSentMs,
       offlineSeenMs,
+      decidedMs,
       reasons,
       rawUpdateMs: raw,
       pollIntervalMs: POLL_INTERVAL_MS,
