@@ -76,7 +76,7 @@ describe('pnpm bench heartbeat-throughput', () => {
     expectChartsLinked(base, markdown, charts, ['latency', 'timeline']);
     expect(Math.max(...report.timeline.connected)).toBe(AGENTS);
 
-    expect(report.schema).toBe('opamp-fleet/bench-heartbeat-throughput@1');
+    expect(report.schema).toBe('opamp-fleet/bench-heartbeat-throughput@2');
     expect(report.command).toBe(`pnpm bench ${args.join(' ')}`);
     expect(report.environment.nodeVersion).toBe(process.version);
     expect(report.connect).toMatchObject({ requested: AGENTS, connected: AGENTS, failed: 0 });

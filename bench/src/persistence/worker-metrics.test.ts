@@ -9,6 +9,7 @@ opamp_worker_heartbeat_flush_duration_seconds_sum{service="worker"} 1.5
 opamp_worker_heartbeat_flush_duration_seconds_count{service="worker"} ${runs}
 opamp_worker_heartbeat_flush_entries_total{service="worker"} ${rows + 5}
 opamp_worker_heartbeat_flush_rows_total{service="worker"} ${rows}
+opamp_worker_heartbeat_flush_late_entries_total{service="worker"} ${runs * 2}
 opamp_worker_events_written_total{type="connection_opened",service="worker"} 60
 opamp_worker_events_written_total{type="agent_state",service="worker"} 60
 opamp_worker_heartbeat_flush_delay_seconds_bucket{le="1",service="worker"} ${buckets[0]}
@@ -25,6 +26,7 @@ describe('worker scrapes', () => {
       lagSeconds: 0.5,
       entries: 105,
       rows: 100,
+      late: 8,
       connectionOpened: 60,
       delayBuckets: [
         { le: 1, count: 3 },
@@ -36,11 +38,12 @@ describe('worker scrapes', () => {
   it('adds workers up (skipping those that did not answer) and subtracts two points in time', () => {
     const before = totals([scrape(4, 100, 0.5, [3, 4]), null]);
     const after = totals([scrape(10, 700, 0.4, [8, 10]), scrape(1, 50, 0.9, [0, 1])]);
-    expect(after).toMatchObject({ runs: 11, rows: 750, entries: 760, connectionOpened: 120 });
+    expect(after).toMatchObject({ runs: 11, rows: 750, entries: 760, late: 22, connectionOpened: 120 });
     expect(totalsDelta(before, after)).toEqual({
       runs: 7,
       entries: 655,
       rows: 650,
+      late: 14,
       connectionOpened: 60,
       delayBuckets: [
         { le: 1, count: 5 },

@@ -15,6 +15,7 @@ export const WORKER_METRICS = {
   duration: 'opamp_worker_heartbeat_flush_duration_seconds',
   entries: 'opamp_worker_heartbeat_flush_entries_total',
   rows: 'opamp_worker_heartbeat_flush_rows_total',
+  late: 'opamp_worker_heartbeat_flush_late_entries_total',
   events: 'opamp_worker_events_written_total',
 } as const;
 
@@ -27,6 +28,8 @@ export interface WorkerScrape {
   lagSeconds: number;
   entries: number;
   rows: number;
+  /** Entries taken from the late last-seen set (touches written 500 ms or more after they were seen). */
+  late: number;
   connectionOpened: number;
   delayBuckets: Buckets;
 }
@@ -37,6 +40,7 @@ export function readWorkerScrape(samples: readonly PromSample[]): WorkerScrape {
     lagSeconds: sumSamples(samples, WORKER_METRICS.lag),
     entries: sumSamples(samples, WORKER_METRICS.entries),
     rows: sumSamples(samples, WORKER_METRICS.rows),
+    late: sumSamples(samples, WORKER_METRICS.late),
     connectionOpened: sumSamples(samples, WORKER_METRICS.events, { type: 'connection_opened' }),
     delayBuckets: histogramBuckets(samples, WORKER_METRICS.delay),
   };
@@ -65,6 +69,7 @@ export function totals(scrapes: ReadonlyArray<WorkerScrape | null>): Omit<Worker
     runs: sum((s) => s.runs),
     entries: sum((s) => s.entries),
     rows: sum((s) => s.rows),
+    late: sum((s) => s.late),
     connectionOpened: sum((s) => s.connectionOpened),
     delayBuckets: [...buckets.entries()].sort(([a], [b]) => a - b).map(([le, count]) => ({ le, count })),
   };
@@ -79,6 +84,7 @@ export function totalsDelta(
     runs: after.runs - before.runs,
     entries: after.entries - before.entries,
     rows: after.rows - before.rows,
+    late: after.late - before.late,
     connectionOpened: after.connectionOpened - before.connectionOpened,
     delayBuckets: bucketsDelta(before.delayBuckets, after.delayBuckets),
   };

@@ -124,6 +124,7 @@ export function buildHeartbeatReport(raw: HeartbeatRawRun): Report {
       runs: flush.runs,
       entries: flush.entries,
       rows: flush.rows,
+      late: flush.late,
       seconds: serverSeconds,
       entriesPerSecond: ratio(flush.entries, serverSeconds),
       rowsPerSecond,

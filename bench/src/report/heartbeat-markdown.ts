@@ -80,7 +80,8 @@ export function formatHeartbeatMarkdown(r: Report): string {
     ],
     [
       'Postgres rows written by the flush per s',
-      `**${fmt(r.flush.rowsPerSecond)}** (${fmt(r.flush.entriesPerSecond)} entries/s, ${fmt(r.flush.runs)} runs)`,
+      `**${fmt(r.flush.rowsPerSecond)}** (${fmt(r.flush.entriesPerSecond)} entries/s, ${fmt(r.flush.runs)} runs; ` +
+        `${fmt(r.flush.late)} entries from the late set)`,
     ],
     [
       'agents fresh in Postgres',

@@ -103,6 +103,7 @@ function raw(over: Partial<HeartbeatRawRun> = {}): HeartbeatRawRun {
         runs: 20,
         entries: 9000,
         rows: 8000,
+        late: 12,
         connectionOpened: 0,
         delayBuckets: [
           { le: 0.5, count: 10 },
@@ -148,7 +149,7 @@ describe('buildHeartbeatReport', () => {
       sentPerSecond: 1000,
       repliesPerSecond: 1000,
     });
-    expect(report.flush).toMatchObject({ rowsPerSecond: 800, entriesPerSecond: 900, runs: 20 });
+    expect(report.flush).toMatchObject({ rowsPerSecond: 800, entriesPerSecond: 900, runs: 20, late: 12 });
     expect(report.flush.lagSeconds).toMatchObject({ count: 4, p50: 0.5, max: 2.5 });
     expect(report.flush.postgresBehindSeconds).toMatchObject({ count: 3, p50: 0.5, max: 3 });
     expect(report.flush.delaySeconds).toEqual({ runs: 20, p50UpperBound: 0.5, p99UpperBound: null });
@@ -232,6 +233,7 @@ describe('formatHeartbeatMarkdown', () => {
       '- Postgres behind Redis p99 (the same bound, as a reader of Postgres sees it) < 2.00 s: measured 3.00 s -> **not met**',
     );
     expect(markdown).toContain('agents fresh in Postgres | **100.00 %**');
+    expect(markdown).toContain('(900 entries/s, 20 runs; 12 entries from the late set) |');
     expect(markdown).toContain('Reproduce: `pnpm bench heartbeat-throughput --agents 1000`');
   });
 

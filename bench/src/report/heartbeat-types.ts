@@ -3,7 +3,7 @@ import type { Timeline } from '../metrics/timeline.js';
 import type { Point } from './svg.js';
 import type { Environment, PhaseUsage } from './types.js';
 
-export const HEARTBEAT_REPORT_SCHEMA = 'opamp-fleet/bench-heartbeat-throughput@1';
+export const HEARTBEAT_REPORT_SCHEMA = 'opamp-fleet/bench-heartbeat-throughput@2';
 
 /** Targets of the persistence milestone on a 2-core box; reported, never enforced. */
 export const HEARTBEAT_TARGETS = { heartbeatsPerSecond: 20_000, flushLagP99Seconds: 2 } as const;
@@ -127,6 +127,11 @@ export interface HeartbeatThroughputReport {
     runs: number;
     entries: number;
     rows: number;
+    /**
+     * Of `entries`, those taken from the late last-seen set: touches the gateways wrote 500 ms or more
+     * after seeing the agent (held up by a busy host), which the flush's re-read window could miss.
+     */
+    late: number;
     /** Between the two scrapes of the workers around the steady phase (also the span of server CPU). */
     seconds: number;
     entriesPerSecond: number | null;
