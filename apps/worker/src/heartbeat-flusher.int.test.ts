@@ -130,6 +130,18 @@ describe('HeartbeatFlusher', () => {
     expect(await removeLateSeen(redis, s.lateKey, [{ member: s.agent(5), score: T + 2500 }])).toBe(1);
   });
 
+  it('writes a late entry that is also within the re-read window once', async () => {
+    const s = setup({ overlapMs: 1000 });
+    await s.touch([[1, T + 5000]]);
+    await s.flusher.runOnce();
+    await s.touch([[2, T + 4500]]); // 500 ms behind the watermark: in the window and in the late set
+    await redis.zadd(s.lateKey, T + 4500, s.agent(2));
+    const run = await s.flusher.runOnce();
+    expect(run).toMatchObject({ late: 1, written: 1, rowsChanged: 1 });
+    expect(s.writes.flatMap((w) => w.ids).filter((id) => id === s.agent(2))).toHaveLength(1);
+    expect(await s.lastSeen(2)).toBe(T + 4500);
+  });
+
   it('a fresh flusher (another process) writes the overlap again, which changes no row', async () => {
     const s = setup({ overlapMs: 1000 });
     await s.touch([[1, T + 100]]);

@@ -139,6 +139,7 @@ export class HeartbeatFlusher {
         entries.map((e) => e.score),
       );
       await removeLateSeen(this.o.redis, this.lateSeenKey, entries);
+      for (const e of entries) run.seen.set(e.member, e.score);
       taken += entries.length;
       run.read += entries.length;
       run.written += entries.length;
@@ -174,7 +175,10 @@ export class HeartbeatFlusher {
       }
       read += entries.length;
       run.read += entries.length;
-      const fresh = entries.filter((e) => this.recent.get(e.member) !== e.score);
+      // not written before with this score: by an earlier run, or from the late set in this one
+      const fresh = entries.filter(
+        (e) => this.recent.get(e.member) !== e.score && run.seen.get(e.member) !== e.score,
+      );
       for (let i = 0; i < fresh.length; i += chunkSize) {
         const part = fresh.slice(i, i + chunkSize);
         run.rowsChanged += await this.o.write(
@@ -217,6 +221,6 @@ interface SweepState {
   read: number;
   written: number;
   rowsChanged: number;
-  /** member -> score of every entry read in this run. */
+  /** member -> score of every entry read in this run (late set included). */
   seen: Map<string, number>;
 }

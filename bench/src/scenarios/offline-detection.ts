@@ -166,16 +166,19 @@ async function runCase(c: OfflineCase, context: OfflineContext): Promise<Offline
     );
     const goodbyes = c.mode === 'graceful' ? fleet.disconnectAll() : Promise.resolve([]);
     const [offlineSeenMs] = await Promise.all([observer.seen(), goodbyes]);
-    const decidedRows = await sql<{ id: string; at_ms: number }[]>`
-      select agent_id as id, (extract(epoch from min(at)) * 1000)::float8 as at_ms
+    // the case's offline transitions, read once: when each agent's was decided, and the reasons
+    const transitions = await sql<{ id: string; reason: string | null; at_ms: number }[]>`
+      select agent_id as id, reason, (extract(epoch from at) * 1000)::float8 as at_ms
       from agent_status_transitions where agent_id = any(${ids}) and to_status = 'offline'
-      group by agent_id`;
-    const decidedById = new Map(decidedRows.map((r) => [r.id, r.at_ms]));
+      order by reason nulls last`;
+    const decidedById = new Map<string, number>();
+    const reasons: Record<string, number> = {};
+    for (const t of transitions) {
+      decidedById.set(t.id, Math.min(decidedById.get(t.id) ?? Number.POSITIVE_INFINITY, t.at_ms));
+      const reason = t.reason ?? 'none';
+      reasons[reason] = (reasons[reason] ?? 0) + 1;
+    }
     const decidedMs = ids.map((id) => decidedById.get(id) ?? Number.NaN);
-    const reasonRows = await sql<{ reason: string | null; n: number }[]>`
-      select reason, count(*)::int as n from agent_status_transitions
-      where agent_id = any(${ids}) and to_status = 'offline' group by reason order by reason`;
-    const reasons = Object.fromEntries(reasonRows.map((r) => [r.reason ?? 'none', r.n]));
     const raw = await rawUpdateMs(sql, ids);
     return buildOfflineCase({
       profile: c.profile,

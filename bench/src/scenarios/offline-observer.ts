@@ -25,7 +25,7 @@ export class OfflineObserver {
 
   /** Starts the thread; resolves once its first poll has answered (the loss may start then). */
   static start(input: ObserverInput): Promise<OfflineObserver> {
-    const worker = new Worker(THREAD_ENTRY, { workerData: { ...input, ids: [...input.ids] } });
+    const worker = new Worker(THREAD_ENTRY, { workerData: input });
     let markReady: () => void = () => {};
     let fail: (error: Error) => void = () => {};
     const ready = new Promise<void>((resolve, reject) => {

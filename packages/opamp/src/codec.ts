@@ -1,7 +1,7 @@
 import protobuf from 'protobufjs/minimal.js';
 import { findTooDeepAttributes } from './attribute-depth.js';
 import { DecodeError } from './decode-error.js';
-import { type InstanceUid, parseInstanceUid, uidMatchesId } from './instance-uid.js';
+import { type InstanceUid, parseInstanceUid } from './instance-uid.js';
 import { type CodecLimits, DEFAULT_CODEC_LIMITS } from './limits.js';
 import { peekInstanceUid } from './peek-uid.js';
 import {
@@ -34,8 +34,8 @@ export interface AgentMessage {
  * `empty`, `too_large` (checked before decoding), `malformed`, `too_deep` (AnyValue deeper than
  * `maxAnyValueDepth` in agent_description / health / available_components attributes, or any
  * nesting beyond protobufjs' recursion limit), `bad_instance_uid`.
- * `knownId`: the id the sender's last message had; when the uid bytes are its canonical form, it is
- * the result's `id` as is (the same string, no hex conversion: the common case of a connection).
+ * `knownId`: the id the sender's last message had, see `parseInstanceUid` (the common case of a
+ * connection: no hex conversion).
  */
 export function decodeAgentToServer(
   data: Uint8Array,
@@ -50,10 +50,7 @@ export function decodeAgentToServer(
     );
   }
   const raw = decodeOrThrow(() => pb.AgentToServer.decode(data), 'AgentToServer', data);
-  const uid =
-    knownId !== undefined && uidMatchesId(raw.instanceUid, knownId)
-      ? { bytes: new Uint8Array(raw.instanceUid), id: knownId, legacy: false }
-      : parseInstanceUid(raw.instanceUid);
+  const uid = parseInstanceUid(raw.instanceUid, knownId);
   const where = findTooDeepAttributes(raw, limits.maxAnyValueDepth);
   if (where !== undefined) {
     throw new DecodeError('too_deep', `AnyValue in ${where} nested deeper than ${limits.maxAnyValueDepth}`, {

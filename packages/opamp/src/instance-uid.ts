@@ -35,11 +35,14 @@ const CROCKFORD_VALUES = (() => {
 /**
  * Validates instance_uid bytes and derives the canonical id.
  * Throws DecodeError `bad_instance_uid` (with `uid` set when there were 1-64 bytes to echo).
+ * `knownId`: an id the caller expects (its connection's agent); when the 16 bytes are its canonical
+ * form, the result's `id` is that very string, with no hex conversion.
  */
-export function parseInstanceUid(bytes: Uint8Array): InstanceUid {
+export function parseInstanceUid(bytes: Uint8Array, knownId?: string): InstanceUid {
   if (bytes.length === UID_BYTES) {
     const copy = new Uint8Array(bytes); // a copy (Buffer#slice would be a view)
-    return { bytes: copy, id: uidBytesToId(copy), legacy: false };
+    const id = knownId !== undefined && uidMatchesId(copy, knownId) ? knownId : uidBytesToId(copy);
+    return { bytes: copy, id, legacy: false };
   }
   if (bytes.length === ULID_CHARS) {
     const decoded = ulidToBytes(bytes);
