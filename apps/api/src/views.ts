@@ -1,6 +1,7 @@
 import type {
   AgentDescription,
   AgentRow,
+  AgentStatusRow,
   AgentSummaryRow,
   HistoryPageRow,
   TransitionPageRow,
@@ -15,7 +16,7 @@ type Json = Record<string, unknown>;
 const isoMs = (ms: number | null) => (ms === null ? null : isoTime(ms));
 
 /** The status fields every agent view starts with. */
-export function statusView(row: AgentSummaryRow, live: Liveness): Json {
+export function statusView(row: AgentStatusRow, live: Liveness): Json {
   return {
     id: row.id,
     status: live.status,

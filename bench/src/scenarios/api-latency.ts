@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
-import { createDb, getAgent, pageOfflineAgents, type TimeKey } from '@opamp-fleet/db';
+import { createDb, getAgentStatus, pageOfflineAgents, type TimeKey } from '@opamp-fleet/db';
 import { freePorts } from '@opamp-fleet/testkit';
 import { ratio } from '../metrics/stats.js';
 import { collectEnvironment } from '../report/environment.js';
@@ -169,7 +169,7 @@ export async function runApiLatencyScenario(
     }
   };
   const rawStatus: LaneStep = async (time) => {
-    await time(() => getAgent(handle.db, pick(fleet.ids)));
+    await time(() => getAgentStatus(handle.db, pick(fleet.ids)));
   };
   const rawOffline: LaneStep = async (time) => {
     let after: TimeKey | null = null;

@@ -44,14 +44,20 @@ export {
   type StaleOnlineAgent,
   type StaleRule,
 } from './repositories/api-queries.js';
-export type { AgentSummaryRow, TimeKey } from './repositories/api-rows.js';
+export type { AgentStatusRow, AgentSummaryRow, TimeKey } from './repositories/api-rows.js';
 export {
   applyConnectionEvents,
   type ConnectionBatchResult,
   compareConnectionEvents,
 } from './repositories/connection-events.js';
 export { flushLastSeen } from './repositories/last-seen.js';
-export { getAgent, type ListOptions, listHistory, listTransitions } from './repositories/reads.js';
+export {
+  getAgent,
+  getAgentStatus,
+  type ListOptions,
+  listHistory,
+  listTransitions,
+} from './repositories/reads.js';
 export { applyStateEvents, type StateBatchResult } from './repositories/state-events.js';
 export {
   type PresenceBaseline,

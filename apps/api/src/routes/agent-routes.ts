@@ -1,7 +1,7 @@
-import { getAgent } from '@opamp-fleet/db';
+import { getAgent, getAgentStatus } from '@opamp-fleet/db';
 import type { FastifyInstance } from 'fastify';
 import { ApiError } from '../errors.js';
-import { deriveLiveness } from '../liveness.js';
+import { deriveLiveness, type LivenessInput } from '../liveness.js';
 import { AGENT_ID_PARAMS, errorResponses } from '../schemas.js';
 import { agentView, connectionView, statusView } from '../views.js';
 import { agentIdOf, cutoffOf, type RouteContext } from './context.js';
@@ -10,11 +10,14 @@ const notFound = (id: string) => new ApiError(404, 'agent_not_found', `no agent 
 
 /** GET /api/v1/agents/:id/status and GET /api/v1/agents/:id. */
 export function agentRoutes(app: FastifyInstance, ctx: RouteContext): void {
-  /** The row, Redis clock, last-seen score and owner of one agent, read concurrently. */
-  async function readOne(id: string) {
+  /** The row (as `read` gives it), Redis clock, last-seen score and owner of one agent, read concurrently. */
+  async function readOne<Row extends LivenessInput>(
+    id: string,
+    read: (db: RouteContext['db'], id: string) => Promise<Row | null>,
+  ) {
     const presence = ctx.presence();
     const [row, nowMs, scores, owner] = await Promise.all([
-      getAgent(ctx.db, id),
+      read(ctx.db, id),
       presence.now(),
       presence.lastSeen([id]),
       presence.owner(id),
@@ -38,7 +41,7 @@ export function agentRoutes(app: FastifyInstance, ctx: RouteContext): void {
       },
     },
     async (request) => {
-      const { row, live, owner, available } = await readOne(agentIdOf(request.params));
+      const { row, live, owner, available } = await readOne(agentIdOf(request.params), getAgentStatus);
       return { ...statusView(row, live), ...connectionView(owner), presence_available: available };
     },
   );
@@ -57,7 +60,7 @@ export function agentRoutes(app: FastifyInstance, ctx: RouteContext): void {
       },
     },
     async (request) => {
-      const { row, live, owner, available } = await readOne(agentIdOf(request.params));
+      const { row, live, owner, available } = await readOne(agentIdOf(request.params), getAgent);
       return { ...agentView(row, live, owner), presence_available: available };
     },
   );

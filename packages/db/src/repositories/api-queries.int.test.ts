@@ -26,6 +26,7 @@ import {
 import type { TimeKey } from './api-rows.js';
 import { applyConnectionEvents } from './connection-events.js';
 import { flushLastSeen } from './last-seen.js';
+import { getAgent, getAgentStatus } from './reads.js';
 import { applyStateEvents } from './state-events.js';
 
 let fx: PostgresFixture;
@@ -386,6 +387,24 @@ describe('pageAgents and counts', () => {
     expect(await listStaleOnline(h.db, { beforeMs: cutoff, limit: 10 })).toEqual([
       { agentId: 'a-1', freshestMs: T0 },
     ]);
+    // a status read: the agent row's status fields, none of its JSON or bookkeeping
+    for (const id of ['a-1', 'a-4']) {
+      const full = (await getAgent(h.db, id))!;
+      const status = await getAgentStatus(h.db, id);
+      expect(status).toEqual({
+        id,
+        status: full.status,
+        statusReason: full.statusReason,
+        statusChangedAt: full.statusChangedAt,
+        lastSeenAt: full.lastSeenAt,
+        lastConnectedAt: full.lastConnectedAt,
+        lastDisconnectedAt: full.lastDisconnectedAt,
+        disconnectReason: full.disconnectReason,
+        transport: full.transport,
+      });
+    }
+    expect((await getAgentStatus(h.db, 'a-4'))?.disconnectReason).toBe('connection_closed');
+    expect(await getAgentStatus(h.db, 'zz')).toBeNull();
     expect(await agentExists(h.db, 'a-1')).toBe(true);
     expect(await agentExists(h.db, 'zz')).toBe(false);
     expect(Math.abs((await databaseNowMs(h.db)) - Date.now())).toBeLessThan(60_000);

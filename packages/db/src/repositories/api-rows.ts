@@ -73,8 +73,8 @@ export function checkKey<Id extends string | number>(
   if (!okUs || !okId) throw new DbOptionError(`${name} is not a valid position: ${JSON.stringify(key)}`);
 }
 
-/** What a listing shows of an agent: its status, connection timeline and description. */
-export type AgentSummaryRow = Pick<
+/** What a status read shows of an agent: its stored status and connection timeline. */
+export type AgentStatusRow = Pick<
   AgentRow,
   | 'id'
   | 'status'
@@ -85,8 +85,10 @@ export type AgentSummaryRow = Pick<
   | 'lastDisconnectedAt'
   | 'disconnectReason'
   | 'transport'
-  | 'description'
 >;
+
+/** What a listing shows of an agent: its status, connection timeline and description. */
+export type AgentSummaryRow = AgentStatusRow & Pick<AgentRow, 'description'>;
 
 /**
  * The columns of `agents a` behind {@link AgentSummaryRow}, timestamps as microseconds, for

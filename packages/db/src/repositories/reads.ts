@@ -4,6 +4,7 @@ import { checkInt } from '../errors.js';
 import { agentConnectionHistory, type ConnectionHistoryRow } from '../schema/agent-connection-history.js';
 import { agentStatusTransitions, type StatusTransitionRow } from '../schema/agent-status-transitions.js';
 import { type AgentRow, agents } from '../schema/agents.js';
+import type { AgentStatusRow } from './api-rows.js';
 
 export interface ListOptions {
   /** Rows to return, 1..1000. Default 100. */
@@ -31,6 +32,42 @@ export async function getAgent(db: DbExecutor, id: string): Promise<AgentRow | n
   if (statement === undefined) {
     statement = getAgentStatement(db);
     getAgentStatements.set(db, statement);
+  }
+  const rows = await statement.execute({ id });
+  return rows[0] ?? null;
+}
+
+function getAgentStatusStatement(db: DbExecutor) {
+  return db
+    .select({
+      id: agents.id,
+      status: agents.status,
+      statusReason: agents.statusReason,
+      statusChangedAt: agents.statusChangedAt,
+      lastSeenAt: agents.lastSeenAt,
+      lastConnectedAt: agents.lastConnectedAt,
+      lastDisconnectedAt: agents.lastDisconnectedAt,
+      disconnectReason: agents.disconnectReason,
+      transport: agents.transport,
+    })
+    .from(agents)
+    .where(eq(agents.id, sql.placeholder('id')))
+    .limit(1)
+    .prepare('get_agent_status');
+}
+
+const getAgentStatusStatements = new WeakMap<DbExecutor, ReturnType<typeof getAgentStatusStatement>>();
+
+/**
+ * The agent's stored status and connection timeline, or null when unknown: {@link getAgent}
+ * without the JSON columns (description, health) and bookkeeping, which a status read does not
+ * show and which would cost the client a parse on every read.
+ */
+export async function getAgentStatus(db: DbExecutor, id: string): Promise<AgentStatusRow | null> {
+  let statement = getAgentStatusStatements.get(db);
+  if (statement === undefined) {
+    statement = getAgentStatusStatement(db);
+    getAgentStatusStatements.set(db, statement);
   }
   const rows = await statement.execute({ id });
   return rows[0] ?? null;
