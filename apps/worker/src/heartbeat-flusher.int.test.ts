@@ -104,6 +104,46 @@ describe('HeartbeatFlusher', () => {
     expect(run.watermark).toBe(T + 6000);
   });
 
+  it('re-reads behind the start of the last run, however far that run carried the watermark', async () => {
+    const redisNow = async () => {
+      const [sec, us] = await redis.time();
+      return Number(sec) * 1000 + Math.floor(Number(us) / 1000);
+    };
+    let during: (() => Promise<void>) | null = null;
+    const s = setup({
+      overlapMs: 1000,
+      chunkSize: 1, // the run reads on while the writes go on: it reaches touches newer than its start
+      write: async (ids, ms) => {
+        const hook = during;
+        during = null;
+        await hook?.();
+        return flushLastSeen(handle.db, ids, ms);
+      },
+    });
+    const t0 = await redisNow();
+    await s.touch([[1, t0 - 20]]);
+    await s.flusher.runOnce();
+    await s.touch([[2, (await redisNow()) - 5]]);
+    let late = 0;
+    during = async () => {
+      // while the run writes agent 2: a touch 100 ms old (younger than the late set's threshold)
+      // lands behind what the run has read; the run goes on for 1.6 s and reads a fresh touch
+      late = (await redisNow()) - 100;
+      await s.touch([[3, late]]);
+      await new Promise((r) => setTimeout(r, 1600));
+      await s.touch([[4, await redisNow()]]);
+    };
+    const long = await s.flusher.runOnce();
+    expect(long.written).toBe(2); // agents 2 and 4, not 3
+    expect(await s.lastSeen(3)).toBeNull();
+    expect(long.watermark! - late).toBeGreaterThan(1000 + 500); // behind the watermark's own window
+    expect(Number(await redis.get(s.flusher.anchorKey))).toBeLessThanOrEqual(late + 100);
+    const next = await s.flusher.runOnce();
+    expect(next.written).toBe(1);
+    expect(await s.lastSeen(3)).toBe(late);
+    expect((await s.flusher.runOnce()).written).toBe(0);
+  });
+
   it('writes and empties the late set whatever the watermark, keeping a late score newer than the one read', async () => {
     const s = setup({ overlapMs: 1000, chunkSize: 2 });
     await s.touch([[1, T + 5000]]);

@@ -54,8 +54,13 @@ export interface FlushRun {
  *   that fails leaves the watermark alone, so the next run writes the same entries again (at least
  *   once; the writer is idempotent). Entries with one score are never split across runs.
  * - Scores can land late, slightly below the watermark (a gateway writes `TIME - age`): each run
- *   first re-reads the window of `overlapMs` behind the watermark (not counted in `maxPerRun`) and
- *   writes what is new there. Entries this flusher already wrote with the same score are skipped;
+ *   first re-reads the window of `overlapMs` behind its anchor, up to the watermark (not counted in
+ *   `maxPerRun`), and writes what is new there. The anchor, kept next to the watermark, is the lower
+ *   of the watermark and the Redis time at the start of the run that set it: a touch younger than
+ *   LATE_TOUCH_AGE_MS (<= `overlapMs`) that lands during a run, behind the point that run has read
+ *   to, scores above that run's start minus its age, so the next run re-reads it however far the
+ *   run carried the watermark meanwhile (a long run on a loaded host reads touches seconds newer
+ *   than its start). Entries this flusher already wrote with the same score are skipped;
  *   another process's flusher writes them again, which changes no row. A touch that lands later than
  *   that (a gateway's writes held up for LATE_TOUCH_AGE_MS or more) is also in the late set: each run
  *   starts by writing the late set's entries and removing them (unless a newer late score replaced
@@ -67,7 +72,8 @@ export class HeartbeatFlusher {
   private readonly lastSeenKey: string;
   private readonly lateSeenKey: string;
   readonly watermarkKey: string;
-  /** member -> score written, for scores within the overlap window behind the watermark. */
+  readonly anchorKey: string;
+  /** member -> score written, for scores within the window the next run re-reads. */
   private recent = new Map<string, number>();
 
   constructor(private readonly o: HeartbeatFlusherOptions) {
@@ -75,6 +81,7 @@ export class HeartbeatFlusher {
     this.lastSeenKey = keys.lastSeen;
     this.lateSeenKey = keys.lateSeen;
     this.watermarkKey = `${keys.lastSeen}:flushed`;
+    this.anchorKey = `${keys.lastSeen}:flushed:anchor`;
   }
 
   /**
@@ -85,31 +92,44 @@ export class HeartbeatFlusher {
     return (await this.position()).lagMs;
   }
 
-  /** Redis time, the watermark and the lag of the oldest entry above it. */
-  private async position(): Promise<{ now: number; watermark: number | null; lagMs: number }> {
-    const [time, stored] = await Promise.all([this.o.redis.time(), this.o.redis.get(this.watermarkKey)]);
+  /** Redis time, the watermark, its anchor and the lag of the oldest entry above the watermark. */
+  private async position(): Promise<{
+    now: number;
+    watermark: number | null;
+    anchor: number | null;
+    lagMs: number;
+  }> {
+    const [time, [stored, storedAnchor]] = await Promise.all([
+      this.o.redis.time(),
+      this.o.redis.mget(this.watermarkKey, this.anchorKey),
+    ]);
     const now = Number(time[0]) * 1000 + Math.floor(Number(time[1]) / 1000);
-    const watermark = stored === null ? null : Number(stored);
+    const watermark = stored == null ? null : Number(stored);
+    // no anchor (written by an older version): the watermark itself
+    const anchor = watermark === null ? null : Math.min(watermark, Number(storedAnchor ?? watermark));
     const oldest = await this.range(watermark === null ? '-inf' : `(${watermark}`, '+inf', 1);
-    return { now, watermark, lagMs: oldest.length === 0 ? 0 : Math.max(0, now - oldest[0]!.score) };
+    return { now, watermark, anchor, lagMs: oldest.length === 0 ? 0 : Math.max(0, now - oldest[0]!.score) };
   }
 
   async runOnce(): Promise<FlushRun> {
     const { maxPerRun, overlapMs } = this.o;
-    const { now: startedAt, watermark, lagMs } = await this.position();
+    const { now: startedAt, watermark, anchor, lagMs } = await this.position();
     const startedMono = performance.now();
     const above = watermark === null ? '-inf' : `(${watermark}`;
 
     const run: SweepState = { read: 0, written: 0, rowsChanged: 0, seen: new Map() };
     const late = await this.writeLate(run);
-    // entries that landed late just behind the watermark; bounded by the window, not by maxPerRun
-    if (watermark !== null && overlapMs > 0) {
-      await this.sweep(run, `(${watermark - overlapMs}`, String(watermark), Number.POSITIVE_INFINITY);
+    // entries that landed late behind the watermark; bounded by the window, not by maxPerRun
+    if (watermark !== null && anchor !== null && overlapMs > 0) {
+      await this.sweep(run, `(${anchor - overlapMs}`, String(watermark), Number.POSITIVE_INFINITY);
     }
     const forward = await this.sweep(run, above, '+inf', maxPerRun);
     const highest = forward.top === null ? watermark : Math.max(watermark ?? forward.top, forward.top);
-    if (highest !== null && highest !== watermark) await this.o.redis.set(this.watermarkKey, String(highest));
-    this.remember(run.seen, highest);
+    const nextAnchor = highest === null ? null : Math.min(highest, startedAt);
+    if (highest !== null && (highest !== watermark || nextAnchor !== anchor)) {
+      await this.o.redis.mset(this.watermarkKey, String(highest), this.anchorKey, String(nextAnchor));
+    }
+    this.remember(run.seen, nextAnchor);
     const endedAt = startedAt + (performance.now() - startedMono);
     return {
       read: run.read,
@@ -196,10 +216,10 @@ export class HeartbeatFlusher {
     return { top, oldest, complete: false };
   }
 
-  /** Keeps what was written within the overlap window behind the new watermark. */
-  private remember(seen: Map<string, number>, watermark: number | null): void {
-    if (watermark === null) return;
-    const floor = watermark - this.o.overlapMs;
+  /** Keeps what was written within the window the next run re-reads (behind the new anchor). */
+  private remember(seen: Map<string, number>, anchor: number | null): void {
+    if (anchor === null) return;
+    const floor = anchor - this.o.overlapMs;
     const next = new Map<string, number>();
     for (const [member, score] of this.recent) if (score > floor) next.set(member, score);
     for (const [member, score] of seen) if (score > floor) next.set(member, score);

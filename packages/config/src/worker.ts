@@ -57,7 +57,7 @@ export const WORKER_ENV = {
   HEARTBEAT_FLUSH_OVERLAP_MS: variable(
     int(0, 600_000),
     '1000',
-    'Window behind the flush watermark read again each run, for last-seen scores that land late (gateways write Redis TIME minus the age of a touch). Keep it at 500 or more: touches written later than that are also listed in the late set, which every run writes whatever the watermark.',
+    'Window read again each run behind the flush watermark (or behind the start of the run that set it, when that run read past its own start), for last-seen scores that land late (gateways write Redis TIME minus the age of a touch). Keep it at 500 or more: touches written later than that are also listed in the late set, which every run writes whatever the watermark.',
   ),
   JOB_LOCK_DURATION_MS: variable(
     int(1000, 600_000),
