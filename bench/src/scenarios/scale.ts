@@ -46,6 +46,12 @@ const ONLINE_POLL_MS = 1000;
 const SATURATION_MIN_WALL_SECONDS = 1;
 /** Pause between connecting the baseline fleet and reading its RSS (uWS settles its buffers). */
 const BASELINE_SETTLE_MS = 2000;
+/**
+ * How long the sweeper may take to answer /readyz: it starts while the whole fleet heartbeats, and on
+ * a saturated host (250,000 agents: ~30 busy processes on two cores) loading its modules took over
+ * 20 s.
+ */
+const SWEEPER_READY_TIMEOUT_MS = 120_000;
 /** Margin after the first heartbeat interval before the sweeper starts (the generator's send lag). */
 const SWEEPER_START_SLACK_MS = 1000;
 
@@ -194,15 +200,19 @@ async function gatewayRun(o: ScaleOptions, context: ScenarioContext) {
   // sent its first heartbeat, else it would take the first agents offline during a long connect.
   await sleep(o.heartbeatSeconds * 1000 * (1 + JITTER) + SWEEPER_START_SLACK_MS);
   const sweepers = cleanup.track(
-    await startAppProcesses('sweeper', [
-      {
-        REDIS_URL: context.redisUrl,
-        REDIS_KEY_PREFIX: ns.keyPrefix,
-        DATABASE_URL: database.url,
-        SWEEPER_ID: 'bench-sweeper-1',
-        OFFLINE_TIMEOUT_SECONDS: String(o.offlineTimeoutSeconds),
-      },
-    ]),
+    await startAppProcesses(
+      'sweeper',
+      [
+        {
+          REDIS_URL: context.redisUrl,
+          REDIS_KEY_PREFIX: ns.keyPrefix,
+          DATABASE_URL: database.url,
+          SWEEPER_ID: 'bench-sweeper-1',
+          OFFLINE_TIMEOUT_SECONDS: String(o.offlineTimeoutSeconds),
+        },
+      ],
+      { readyTimeoutMs: SWEEPER_READY_TIMEOUT_MS },
+    ),
     (x) => x.stop(),
   );
   context.progress(`sweeper up; measuring ${o.durationSeconds} s`);

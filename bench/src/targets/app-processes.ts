@@ -17,11 +17,13 @@ export interface AppProcesses {
 
 /**
  * Starts `envs.length` processes of the built app `app` (`apps/<app>/dist/main.js`), each with its
- * own METRICS_PORT, and waits until each answers /readyz.
+ * own METRICS_PORT, and waits until each answers /readyz (up to `readyTimeoutMs`: a process started
+ * on a host saturated by the fleet gets a small share of the CPU to load its modules).
  */
 export async function startAppProcesses(
   app: 'sweeper' | 'api',
   envs: readonly Record<string, string>[],
+  { readyTimeoutMs = START_TIMEOUT_MS }: { readyTimeoutMs?: number } = {},
 ): Promise<AppProcesses> {
   const entry = fileURLToPath(new URL(`../../../apps/${app}/dist/main.js`, import.meta.url));
   await access(entry).catch(() => {
@@ -35,7 +37,7 @@ export async function startAppProcesses(
       args: [...serverNodeArgs(), entry],
       env: { LOG_LEVEL: 'warn', METRICS_HOST: '127.0.0.1', ...env, METRICS_PORT: String(metricsPorts[i]) },
       readyUrl: `http://127.0.0.1:${metricsPorts[i]}/readyz`,
-      readyTimeoutMs: START_TIMEOUT_MS,
+      readyTimeoutMs,
     })),
   );
   let stopping: Promise<void> | null = null;
