@@ -70,6 +70,10 @@ describe('pnpm bench scale', () => {
     expect(report.baseline?.connected).toBe(AGENTS);
     expect(report.baseline?.processes).toBe(2);
     expect(report.complete).toBe(report.heartbeats.unanswered === 0 && report.heartbeats.badReplies === 0);
+    // the generators' CPU over the heartbeat window, which also spans the wait for Postgres
+    const stream = report.gateway.generatorStream;
+    expect(stream.wallSeconds).toBe(report.heartbeats.windowSeconds);
+    expect(stream.cpuPercent).toBeLessThanOrEqual(100 * report.environment.cpuCount * 1.05);
     for (const [path, value] of numbersIn({
       gateway: report.gateway,
       baseline: report.baseline,

@@ -329,7 +329,7 @@ async function runScale(o: ScaleOptions, context: ScenarioContext): Promise<Scal
         gw.afterStream.rssBytes - gw.held.rssBeforeBytes,
         gw.connect.connected,
       ),
-      generatorStream: generatorPhase(stream.usage, gw.wallSeconds),
+      generatorStream: generatorPhase(stream.usage, windowSeconds), // the usage spans the whole window
       generatorRssBytes: Math.max(gw.connect.usage.rssBytes, stream.usage.rssBytes),
     },
     cpu: {
