@@ -11,67 +11,56 @@ export interface ListOptions {
   limit?: number;
 }
 
-function getAgentStatement(db: DbExecutor) {
-  return db
-    .select()
-    .from(agents)
-    .where(eq(agents.id, sql.placeholder('id')))
-    .limit(1)
-    .prepare('get_agent');
-}
-
-/** The statement of {@link getAgent}, built once per database handle. */
-const getAgentStatements = new WeakMap<DbExecutor, ReturnType<typeof getAgentStatement>>();
-
 /**
- * The agent's row, or null when unknown. The statement is built once per database handle and runs
- * as a prepared statement: one Bind/Execute round trip, no query building per call.
+ * A lookup of one agent row by id through a statement built once per database handle (`build`) and
+ * run as a prepared statement: one Bind/Execute round trip, no query building per call.
  */
-export async function getAgent(db: DbExecutor, id: string): Promise<AgentRow | null> {
-  let statement = getAgentStatements.get(db);
-  if (statement === undefined) {
-    statement = getAgentStatement(db);
-    getAgentStatements.set(db, statement);
-  }
-  const rows = await statement.execute({ id });
-  return rows[0] ?? null;
+function byIdLookup<Row>(
+  build: (db: DbExecutor) => { execute(values: { id: string }): Promise<Row[]> },
+): (db: DbExecutor, id: string) => Promise<Row | null> {
+  const statements = new WeakMap<DbExecutor, ReturnType<typeof build>>();
+  return async (db, id) => {
+    let statement = statements.get(db);
+    if (statement === undefined) {
+      statement = build(db);
+      statements.set(db, statement);
+    }
+    const rows = await statement.execute({ id });
+    return rows[0] ?? null;
+  };
 }
 
-function getAgentStatusStatement(db: DbExecutor) {
-  return db
-    .select({
-      id: agents.id,
-      status: agents.status,
-      statusReason: agents.statusReason,
-      statusChangedAt: agents.statusChangedAt,
-      lastSeenAt: agents.lastSeenAt,
-      lastConnectedAt: agents.lastConnectedAt,
-      lastDisconnectedAt: agents.lastDisconnectedAt,
-      disconnectReason: agents.disconnectReason,
-      transport: agents.transport,
-    })
-    .from(agents)
-    .where(eq(agents.id, sql.placeholder('id')))
-    .limit(1)
-    .prepare('get_agent_status');
-}
+const byId = eq(agents.id, sql.placeholder('id'));
 
-const getAgentStatusStatements = new WeakMap<DbExecutor, ReturnType<typeof getAgentStatusStatement>>();
+/** The agent's row, or null when unknown. */
+export const getAgent: (db: DbExecutor, id: string) => Promise<AgentRow | null> = byIdLookup((db) =>
+  db.select().from(agents).where(byId).limit(1).prepare('get_agent'),
+);
 
 /**
  * The agent's stored status and connection timeline, or null when unknown: {@link getAgent}
  * without the JSON columns (description, health) and bookkeeping, which a status read does not
  * show and which would cost the client a parse on every read.
  */
-export async function getAgentStatus(db: DbExecutor, id: string): Promise<AgentStatusRow | null> {
-  let statement = getAgentStatusStatements.get(db);
-  if (statement === undefined) {
-    statement = getAgentStatusStatement(db);
-    getAgentStatusStatements.set(db, statement);
-  }
-  const rows = await statement.execute({ id });
-  return rows[0] ?? null;
-}
+export const getAgentStatus: (db: DbExecutor, id: string) => Promise<AgentStatusRow | null> = byIdLookup(
+  (db) =>
+    db
+      .select({
+        id: agents.id,
+        status: agents.status,
+        statusReason: agents.statusReason,
+        statusChangedAt: agents.statusChangedAt,
+        lastSeenAt: agents.lastSeenAt,
+        lastConnectedAt: agents.lastConnectedAt,
+        lastDisconnectedAt: agents.lastDisconnectedAt,
+        disconnectReason: agents.disconnectReason,
+        transport: agents.transport,
+      })
+      .from(agents)
+      .where(byId)
+      .limit(1)
+      .prepare('get_agent_status'),
+);
 
 /**
  * The agent's connections, newest first (connected_at descending; connections whose open has not
