@@ -57,16 +57,24 @@ export function isPermanentWriteError(err: unknown): boolean {
  * Both repositories are idempotent, so a batch that fails between the two (or runs twice) converges.
  * Errors that retrying cannot fix become {@link PermanentJobError}; others propagate (the job retries).
  */
-export async function writeBatch(db: Db, batch: EventBatch): Promise<BatchWritten> {
-  const { connection, state, counts } = splitBatch(batch.events);
+export function writeBatch(db: Db, batch: EventBatch): Promise<BatchWritten> {
+  return writeBatches(db, [batch]);
+}
+
+/**
+ * Writes several batches as one (their events together, as {@link writeBatch} writes one batch):
+ * the repositories converge whatever the batching and order of the events, so this leaves what
+ * writing each batch would, in two transactions instead of two per batch.
+ */
+export async function writeBatches(db: Db, batches: readonly EventBatch[]): Promise<BatchWritten> {
+  const { connection, state, counts } = splitBatch(batches.flatMap((b) => b.events));
   try {
     if (connection.length > 0) await applyConnectionEvents(db, connection);
     if (state.length > 0) await applyStateEvents(db, state);
   } catch (err) {
     if (isPermanentWriteError(err)) {
-      throw new PermanentJobError(`batch ${batch.producerId}#${batch.seq} rejected: ${describe(err)}`, {
-        cause: err,
-      });
+      const names = batches.map((b) => `${b.producerId}#${b.seq}`).join(', ');
+      throw new PermanentJobError(`batch ${names} rejected: ${describe(err)}`, { cause: err });
     }
     throw err;
   }

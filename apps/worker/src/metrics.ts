@@ -39,7 +39,7 @@ export function createWorkerMetrics(registry: Registry, sources: WorkerMetricsSo
     }),
     batchEvents: new Histogram({
       name: 'opamp_worker_batch_events',
-      help: 'Events per batch written.',
+      help: 'Events per batch written (a group of jobs written together counts as one batch).',
       buckets: [1, 10, 50, 100, 250, 500, 1000, 2500, 5000, 10_000],
       registers,
     }),

@@ -4,6 +4,7 @@ import {
   createEventWorker,
   createHeartbeatFlushWorker,
   createHeartbeatSchedule,
+  type EventBatch,
   type HeartbeatSchedule,
   type JobWorker,
   type JobWorkerObserver,
@@ -13,7 +14,7 @@ import {
 } from '@opamp-fleet/queue';
 import { type Logger, type OpsServer, type Registry, startOpsServer, throttle } from '@opamp-fleet/telemetry';
 import type { Redis } from 'ioredis';
-import { writeBatch } from './batch-writer.js';
+import { writeBatches } from './batch-writer.js';
 import { WorkerStateError } from './errors.js';
 import { type FlushRun, HeartbeatFlusher } from './heartbeat-flusher.js';
 import { createWorkerMetrics, recordBatch, recordCounts, recordJob, type WorkerMetrics } from './metrics.js';
@@ -126,11 +127,10 @@ class WorkerProcess implements Worker {
       createEventWorker({
         ...common,
         concurrency: c.concurrency,
-        handler: async (batch) => {
-          const startedAt = performance.now();
-          const { counts } = await writeBatch(this.deps.db, batch);
-          recordBatch(this.metrics, counts, (performance.now() - startedAt) / 1000);
-        },
+        handler: (batch) => this.writeEvents([batch]),
+        ...(c.groupMaxEvents > 0
+          ? { handleMany: (batches) => this.writeEvents(batches), coalesceMaxEvents: c.groupMaxEvents }
+          : {}),
       }),
       createHeartbeatFlushWorker({
         ...common,
@@ -161,6 +161,13 @@ class WorkerProcess implements Worker {
     await this.schedule?.close();
     await this.ops?.close();
     this.log.info('worker stopped');
+  }
+
+  /** Writes event batches (one job's, or a group of jobs' together) and records the write. */
+  private async writeEvents(batches: EventBatch[]): Promise<void> {
+    const startedAt = performance.now();
+    const { counts } = await writeBatches(this.deps.db, batches);
+    recordBatch(this.metrics, counts, (performance.now() - startedAt) / 1000);
   }
 
   /** Runs one flush and records its metrics; failures propagate (the job fails, the next run retries). */

@@ -20,6 +20,7 @@ describe('loadWorkerConfig', () => {
       databasePoolMax: 10,
       workerId: 'wk-host-7',
       concurrency: 4,
+      groupMaxEvents: 500,
       heartbeatFlushIntervalMs: 500,
       heartbeatFlushChunkSize: 5000,
       heartbeatFlushMaxPerRun: 200_000,
@@ -37,10 +38,18 @@ describe('loadWorkerConfig', () => {
   });
 
   it('parses given values and names every invalid variable in one error', () => {
-    expect(load({ WORKER_CONCURRENCY: ' 8 ', DATABASE_POOL_MAX: '9', WORKER_ID: 'w1' })).toMatchObject({
+    expect(
+      load({
+        WORKER_CONCURRENCY: ' 8 ',
+        DATABASE_POOL_MAX: '9',
+        WORKER_ID: 'w1',
+        WORKER_GROUP_MAX_EVENTS: '0',
+      }),
+    ).toMatchObject({
       concurrency: 8,
       databasePoolMax: 9,
       workerId: 'w1',
+      groupMaxEvents: 0,
     });
     const issues = issuesOf({ METRICS_PORT: 'x', HEARTBEAT_FLUSH_INTERVAL_MS: '10', LOG_LEVEL: 'loud' });
     expect(issues.map((i) => i.variable).sort()).toEqual([

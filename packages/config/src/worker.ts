@@ -39,6 +39,11 @@ export const WORKER_ENV = {
   ),
   WORKER_ID: variable(text(), '<hostname>-<pid>', 'Name of this worker process, shown on the jobs it runs.'),
   WORKER_CONCURRENCY: variable(int(1, 256), '4', 'Event batches written in parallel by one worker process.'),
+  WORKER_GROUP_MAX_EVENTS: variable(
+    int(0, 100_000),
+    '500',
+    'A worker slot that takes an event batch also takes waiting batches up to this many events and writes them together (one transaction per repository instead of two per batch); 0 writes every batch on its own.',
+  ),
   HEARTBEAT_FLUSH_INTERVAL_MS: variable(
     int(50, 600_000),
     '500',
@@ -107,6 +112,8 @@ export interface WorkerConfig {
   readonly databasePoolMax: number;
   readonly workerId: string;
   readonly concurrency: number;
+  /** WORKER_GROUP_MAX_EVENTS: 0 when batches are written one by one. */
+  readonly groupMaxEvents: number;
   readonly heartbeatFlushIntervalMs: number;
   readonly heartbeatFlushChunkSize: number;
   readonly heartbeatFlushMaxPerRun: number;
@@ -151,6 +158,7 @@ export function loadWorkerConfig(
     databasePoolMax: v.DATABASE_POOL_MAX!,
     workerId: v.WORKER_ID!,
     concurrency: v.WORKER_CONCURRENCY!,
+    groupMaxEvents: v.WORKER_GROUP_MAX_EVENTS!,
     heartbeatFlushIntervalMs: v.HEARTBEAT_FLUSH_INTERVAL_MS!,
     heartbeatFlushChunkSize: v.HEARTBEAT_FLUSH_CHUNK_SIZE!,
     heartbeatFlushMaxPerRun: v.HEARTBEAT_FLUSH_MAX_PER_RUN!,

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { type Job, Queue, UnrecoverableError, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { type QueueName, retryDelayMs } from './catalog.js';
@@ -48,6 +49,22 @@ export interface JobWorkerOptions {
 }
 
 /**
+ * Taking further waiting jobs into the one a worker slot runs, to handle them together (e.g. many
+ * small event batches in one transaction): see {@link createJobWorker}.
+ */
+export interface CoalesceOptions<T> {
+  /** No further job is taken once the group holds this many items (a soft limit: a job is whole). */
+  maxItems: number;
+  /** Items of a payload (the events of a batch). */
+  size(payload: T): number;
+  /** Handles the payloads of several jobs at once; must leave what handling each one would. */
+  handleMany(payloads: T[], jobs: Job[]): Promise<void>;
+}
+
+/** Most jobs one group takes besides the one that started it. */
+const MAX_EXTRA_JOBS = 100;
+
+/**
  * A BullMQ worker of one queue.
  *
  * Contract:
@@ -55,6 +72,12 @@ export interface JobWorkerOptions {
  *   expires. Handlers must be idempotent. Up to `concurrency` jobs run at once, in no fixed order.
  * - A handler that throws {@link PermanentJobError} (or whose payload does not validate) fails the
  *   job at once; any other error retries it with capped exponential back-off.
+ * - With `coalesce`, a slot that starts a job first takes further waiting jobs (without blocking, up
+ *   to `maxItems` items) and hands them all to `handleMany`. Success completes every job of the group;
+ *   a retryable error retries every one (each with its own attempts and back-off); a
+ *   {@link PermanentJobError} runs each job on its own through the single handler, so one bad payload
+ *   fails only its own job. A job taken while the worker closes, or whose worker dies, is re-run
+ *   elsewhere once its lock expires (at least once, as any job).
  * - Liveness is judged by progress, not by `isRunning()` alone: `checkLiveness()` reports not alive
  *   when runnable jobs have waited for `stuckAfterMs` (across checks) and this worker started or
  *   finished none in that time (see {@link isAlive}).
@@ -100,12 +123,24 @@ export function createJobWorker<T>(
   parse: (data: unknown) => T,
   handler: (payload: T, job: Job) => Promise<void>,
   globalConcurrency = Number.POSITIVE_INFINITY,
+  coalesce?: CoalesceOptions<T>,
 ): JobWorker {
-  return new BullJobWorker(queueName, o, parse, handler, globalConcurrency);
+  return new BullJobWorker(queueName, o, parse, handler, globalConcurrency, coalesce);
+}
+
+/** A job taken into a group, with the token that holds its lock. */
+interface Taken<T> {
+  job: Job;
+  payload: T;
+  token: string;
 }
 
 class BullJobWorker<T> implements JobWorker {
   private readonly worker: Worker;
+  /** Takes the further jobs of a group (no processor of its own; null without `coalesce`). */
+  private readonly fetcher: Worker | null = null;
+  private readonly tokenPrefix = `${randomUUID()}:`;
+  private groups = 0;
   private readonly queue: Queue;
   private readonly clock: MonotonicClock;
   private readonly observer: JobWorkerObserver;
@@ -123,6 +158,7 @@ class BullJobWorker<T> implements JobWorker {
     private readonly parse: (data: unknown) => T,
     private readonly handler: (payload: T, job: Job) => Promise<void>,
     private readonly globalConcurrency: number,
+    private readonly coalesce?: CoalesceOptions<T>,
   ) {
     if (o.connection === undefined || o.connection === null) {
       throw new QueueOptionError('connection is required');
@@ -141,7 +177,7 @@ class BullJobWorker<T> implements JobWorker {
     this.clock = o.clock ?? performance;
     this.observer = o.observer ?? {};
     this.lastProgressAt = this.clock.now();
-    this.worker = new Worker(queueName, (job: Job) => this.process(job), {
+    const workerOptions = {
       connection: o.connection,
       prefix: o.prefix,
       concurrency,
@@ -154,8 +190,15 @@ class BullJobWorker<T> implements JobWorker {
         // custom type, rather than failing the job over its retry timing)
         backoffStrategy: (attemptsMade: number) => retryDelayMs(attemptsMade, retryBase, retryMax),
       },
-    });
+    };
+    this.worker = new Worker(queueName, (job: Job) => this.process(job), workerOptions);
     this.worker.on('error', (err) => this.report(() => this.observer.onError?.(queueName, err)));
+    if (coalesce) {
+      checkInt('coalesce.maxItems', coalesce.maxItems, 1);
+      // its jobs retry through its settings (the back-off strategy) when moved to failed
+      this.fetcher = new Worker(queueName, null, { ...workerOptions, autorun: false });
+      this.fetcher.on('error', (err) => this.report(() => this.observer.onError?.(queueName, err)));
+    }
     this.worker.on('stalled', (jobId) => this.report(() => this.observer.onStalled?.(queueName, jobId)));
     this.queue = new Queue(queueName, { connection: o.connection, prefix: o.prefix });
     this.queue.on('error', (err) => this.report(() => this.observer.onError?.(queueName, err)));
@@ -196,7 +239,7 @@ class BullJobWorker<T> implements JobWorker {
   }
 
   private async shutdown(): Promise<void> {
-    const graceful = this.worker.close();
+    const graceful = Promise.all([this.worker.close(), this.fetcher?.close()]);
     graceful.catch(() => {});
     let timer: NodeJS.Timeout | undefined;
     const timedOut = await Promise.race([
@@ -219,28 +262,125 @@ class BullJobWorker<T> implements JobWorker {
   private async process(job: Job): Promise<void> {
     const startedAt = this.clock.now();
     this.lastProgressAt = startedAt;
-    const seconds = () => (this.clock.now() - startedAt) / 1000;
     let payload: T;
     try {
       payload = this.parse(job.data);
     } catch (err) {
       this.lastProgressAt = this.clock.now();
-      this.report(() => this.observer.onProcessed?.(this.queueName, 'permanent', seconds(), err));
-      throw new UnrecoverableError(`invalid ${job.name} payload: ${messageOf(err)}`);
+      this.processed('permanent', startedAt, err);
+      throw invalidPayload(job, err);
     }
+    const extras = this.coalesce ? await this.takeMore(this.coalesce, payload) : [];
+    if (extras.length === 0) return this.runOne(job, payload, startedAt);
+    try {
+      await this.coalesce!.handleMany(
+        [payload, ...extras.map((e) => e.payload)],
+        [job, ...extras.map((e) => e.job)],
+      );
+    } catch (err) {
+      if (err instanceof PermanentJobError) {
+        // one payload is bad: each job on its own, so the others still land
+        await Promise.all(extras.map((e) => this.runTaken(e)));
+        return this.runOne(job, payload, startedAt);
+      }
+      this.lastProgressAt = this.clock.now();
+      await Promise.all(extras.map((e) => this.failTaken(e, err, startedAt)));
+      this.processed(outcomeOf(job, err), startedAt, err);
+      throw err;
+    }
+    this.lastProgressAt = this.clock.now();
+    await Promise.all(
+      extras.map(async (e) => {
+        try {
+          await e.job.moveToCompleted(undefined, e.token, false);
+          this.processed('completed', startedAt);
+        } catch (err) {
+          // its lock expired meanwhile: another worker runs it again (idempotent)
+          this.report(() => this.observer.onError?.(this.queueName, err));
+        }
+      }),
+    );
+    this.processed('completed', startedAt);
+  }
+
+  /** One job through the single handler, as the worker runs it (throws to fail or retry it). */
+  private async runOne(job: Job, payload: T, startedAt: number): Promise<void> {
     try {
       await this.handler(payload, job);
     } catch (err) {
       this.lastProgressAt = this.clock.now();
-      const permanent = err instanceof PermanentJobError;
-      const exhausted = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
-      const outcome: JobOutcome = permanent ? 'permanent' : exhausted ? 'exhausted' : 'retry';
-      this.report(() => this.observer.onProcessed?.(this.queueName, outcome, seconds(), err));
-      if (permanent) throw new UnrecoverableError(messageOf(err));
+      this.processed(outcomeOf(job, err), startedAt, err);
+      if (err instanceof PermanentJobError) throw new UnrecoverableError(messageOf(err));
       throw err;
     }
     this.lastProgressAt = this.clock.now();
-    this.report(() => this.observer.onProcessed?.(this.queueName, 'completed', seconds()));
+    this.processed('completed', startedAt);
+  }
+
+  /** Further waiting jobs, without blocking, until the group holds `maxItems` items. */
+  private async takeMore(c: CoalesceOptions<T>, first: T): Promise<Taken<T>[]> {
+    const taken: Taken<T>[] = [];
+    if (this.closing !== null || this.fetcher === null) return taken;
+    const token = `${this.tokenPrefix}${++this.groups}`;
+    let items = c.size(first);
+    while (items < c.maxItems && taken.length < MAX_EXTRA_JOBS) {
+      let job: Job | undefined;
+      try {
+        job = await this.fetcher.getNextJob(token, { block: false });
+      } catch (err) {
+        this.report(() => this.observer.onError?.(this.queueName, err));
+        break;
+      }
+      if (!job) break;
+      try {
+        const payload = this.parse(job.data);
+        taken.push({ job, payload, token });
+        items += c.size(payload);
+      } catch (err) {
+        await this.settleTaken(job, token, invalidPayload(job, err));
+        this.processed('permanent', this.clock.now(), err);
+      }
+    }
+    return taken;
+  }
+
+  /** A taken job through the single handler, completed or failed by its token. */
+  private async runTaken(e: Taken<T>): Promise<void> {
+    const startedAt = this.clock.now();
+    try {
+      await this.handler(e.payload, e.job);
+    } catch (err) {
+      await this.failTaken(e, err, startedAt);
+      return;
+    }
+    try {
+      await e.job.moveToCompleted(undefined, e.token, false);
+      this.processed('completed', startedAt);
+    } catch (err) {
+      this.report(() => this.observer.onError?.(this.queueName, err));
+    }
+  }
+
+  /** Fails a taken job as the worker would: at once when permanent, else with its back-off. */
+  private async failTaken(e: Taken<T>, err: unknown, startedAt: number): Promise<void> {
+    const permanent = err instanceof PermanentJobError;
+    const failure = permanent ? new UnrecoverableError(messageOf(err)) : toError(err);
+    await this.settleTaken(e.job, e.token, failure);
+    this.processed(outcomeOf(e.job, err), startedAt, err);
+  }
+
+  private async settleTaken(job: Job, token: string, err: Error): Promise<void> {
+    try {
+      await job.moveToFailed(err, token, false);
+    } catch (moveErr) {
+      // its lock expired meanwhile: it stalls and is re-run elsewhere
+      this.report(() => this.observer.onError?.(this.queueName, moveErr));
+    }
+  }
+
+  private processed(outcome: JobOutcome, startedAt: number, err?: unknown): void {
+    const seconds = (this.clock.now() - startedAt) / 1000;
+    this.report(() => this.observer.onProcessed?.(this.queueName, outcome, seconds, err));
   }
 
   /** Observer callbacks must not break the worker. */
@@ -251,6 +391,19 @@ class BullJobWorker<T> implements JobWorker {
       // an observer's own failure is not the worker's to handle
     }
   }
+}
+
+function outcomeOf(job: Job, err: unknown): JobOutcome {
+  if (err instanceof PermanentJobError) return 'permanent';
+  return job.attemptsMade + 1 >= (job.opts.attempts ?? 1) ? 'exhausted' : 'retry';
+}
+
+function invalidPayload(job: Job, err: unknown): UnrecoverableError {
+  return new UnrecoverableError(`invalid ${job.name} payload: ${messageOf(err)}`);
+}
+
+function toError(err: unknown): Error {
+  return err instanceof Error ? err : new Error(String(err));
 }
 
 function messageOf(err: unknown): string {

@@ -2,7 +2,14 @@ import { eventually, type RedisFixture, redisFixture } from '@opamp-fleet/testki
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type AgentEvent, type EventBatch, JOBS, QUEUES, queuePrefix } from './catalog.js';
+import {
+  type AgentEvent,
+  type EventBatch,
+  JOBS,
+  QUEUES,
+  queuePrefix,
+  RETRY_BACKOFF_TYPE,
+} from './catalog.js';
 import { PermanentJobError } from './errors.js';
 import { createEventProducer } from './event-producer.js';
 import type { JobOutcome, JobWorker } from './job-worker.js';
@@ -139,6 +146,108 @@ describe('event producer and worker', () => {
     expect(failed.find((j) => j.id === 'bad-payload')?.failedReason).toMatch(/invalid event-batch payload/);
     expect((await worker.checkLiveness()).counts).toMatchObject({ failed: 2, wait: 0, active: 0 });
     await Promise.all([producer.close(), poison.close(), worker.close(), q.close()]);
+  });
+
+  it('with handleMany: takes waiting jobs into groups up to the event budget, and completes every job', async () => {
+    const prefix = freshPrefix();
+    const q = eventQueue(prefix);
+    // 30 small jobs wait before the worker starts (many gateways, each a few events per batch)
+    for (let j = 0; j < 30; j++) {
+      const batch: EventBatch = {
+        v: 1,
+        producerId: `gw-${j}`,
+        seq: 1,
+        events: [0, 1, 2].map((i) => event(j * 3 + i)),
+      };
+      await q.add(JOBS.eventBatch, batch, { jobId: `j${j}`, attempts: 3 });
+    }
+    const groups: EventBatch[][] = [];
+    const singles: EventBatch[] = [];
+    const outcomes: JobOutcome[] = [];
+    const worker = createEventWorker({
+      connection: workerRedis,
+      prefix,
+      concurrency: 1,
+      coalesceMaxEvents: 30,
+      observer: { onProcessed: (_q, outcome) => outcomes.push(outcome) },
+      handler: async (batch) => {
+        singles.push(batch);
+      },
+      handleMany: async (batches) => {
+        groups.push(batches);
+      },
+    });
+    await eventually(async () => expect(await q.getCompletedCount()).toBe(30), { timeoutMs: 10_000 });
+    const handled = [...groups.flat(), ...singles].map((b) => b.producerId).sort();
+    expect(handled).toEqual(Array.from({ length: 30 }, (_, j) => `gw-${j}`).sort());
+    expect(groups.length).toBeGreaterThan(0);
+    expect(groups.length + singles.length).toBeLessThan(30);
+    // a group stops taking jobs once it holds 30 events: at most 10 jobs of 3
+    for (const g of groups) expect(g.flatMap((b) => b.events).length).toBeLessThanOrEqual(30);
+    expect(outcomes).toEqual(Array(30).fill('completed'));
+    expect((await worker.checkLiveness()).counts).toMatchObject({ wait: 0, active: 0, failed: 0 });
+    await Promise.all([worker.close(), q.close()]);
+  });
+
+  it('with handleMany: a retryable error retries every job of the group; a permanent one fails only the bad job', async () => {
+    const prefix = freshPrefix();
+    const q = eventQueue(prefix);
+    for (let j = 0; j < 12; j++) {
+      const batch: EventBatch = {
+        v: 1,
+        producerId: j === 5 ? 'poison' : `gw-${j}`,
+        seq: 1,
+        events: [event(j)],
+      };
+      await q.add(JOBS.eventBatch, batch, {
+        jobId: `j${j}`,
+        attempts: 5,
+        backoff: { type: RETRY_BACKOFF_TYPE },
+      });
+    }
+    await q.add(JOBS.eventBatch, { v: 1, producerId: 'gw', seq: 9, events: [{ type: 'nope' }] } as never, {
+      jobId: 'bad-payload',
+      attempts: 5,
+    });
+    const outcomes: JobOutcome[] = [];
+    const written = new Set<string>();
+    let groupCalls = 0;
+    const write = (batches: EventBatch[]) => {
+      if (batches.some((b) => b.producerId === 'poison'))
+        throw new PermanentJobError('rejected by the database');
+      for (const b of batches) written.add(b.producerId);
+    };
+    const worker = createEventWorker({
+      connection: workerRedis,
+      prefix,
+      concurrency: 1,
+      retryBaseMs: 10,
+      retryMaxMs: 20,
+      observer: { onProcessed: (_q, outcome) => outcomes.push(outcome) },
+      handler: async (batch) => write([batch]),
+      handleMany: async (batches) => {
+        groupCalls += 1;
+        if (groupCalls === 1) throw new Error('database unavailable');
+        write(batches);
+      },
+    });
+    await eventually(async () => expect(await q.getCompletedCount()).toBe(11), { timeoutMs: 10_000 });
+    await eventually(async () => expect(await q.getFailedCount()).toBe(2));
+    expect([...written].sort()).toEqual(
+      Array.from({ length: 12 }, (_, j) => `gw-${j}`)
+        .filter((id) => id !== 'gw-5')
+        .sort(),
+    );
+    const failed = await q.getFailed();
+    expect(failed.map((j) => j.id).sort()).toEqual(['bad-payload', 'j5']);
+    expect(failed.find((j) => j.id === 'j5')?.failedReason).toMatch(/rejected by the database/);
+    // the first group failed as a whole and was retried: every job of it counted one retry
+    expect(outcomes.filter((o) => o === 'retry').length).toBeGreaterThan(1);
+    expect(outcomes.filter((o) => o === 'completed')).toHaveLength(11);
+    expect(outcomes.filter((o) => o === 'permanent')).toHaveLength(2);
+    const completed = await q.getCompleted();
+    expect(completed.filter((j) => j.attemptsMade > 0).length).toBeGreaterThan(1);
+    await Promise.all([worker.close(), q.close()]);
   });
 
   it('close() waits for the batch in progress to finish', async () => {

@@ -21,13 +21,38 @@ export interface EventJobInfo {
 export interface EventWorkerOptions extends JobWorkerOptions {
   /** Writes one validated batch; must be idempotent (a batch can run more than once). */
   handler: (batch: EventBatch, job: EventJobInfo) => Promise<void>;
+  /**
+   * Writes the batches of several jobs at once, as writing each would (idempotent, any order). With
+   * it, a slot that starts a job also takes waiting jobs up to `coalesceMaxEvents` events, so many
+   * small batches (many gateways, each sending every EVENT_FLUSH_INTERVAL_MS) cost one write.
+   */
+  handleMany?: (batches: EventBatch[], jobs: EventJobInfo[]) => Promise<void>;
+  /** Events a group of jobs is filled up to (a job is never split). Default 500. */
+  coalesceMaxEvents?: number;
 }
+
+const info = (job: { id?: string | undefined; attemptsMade: number }): EventJobInfo => ({
+  jobId: job.id ?? '',
+  attemptsMade: job.attemptsMade,
+});
 
 /** A worker of the `agent-events` queue; payloads are validated before the handler sees them. */
 export function createEventWorker(options: EventWorkerOptions): JobWorker {
   if (typeof options.handler !== 'function') throw new QueueOptionError('handler must be a function');
-  return createJobWorker(QUEUES.agentEvents, options, parseEventBatch, (batch, job) =>
-    options.handler(batch, { jobId: job.id ?? '', attemptsMade: job.attemptsMade }),
+  const { handleMany } = options;
+  return createJobWorker(
+    QUEUES.agentEvents,
+    options,
+    parseEventBatch,
+    (batch, job) => options.handler(batch, info(job)),
+    Number.POSITIVE_INFINITY,
+    handleMany === undefined
+      ? undefined
+      : {
+          maxItems: checkInt('coalesceMaxEvents', options.coalesceMaxEvents ?? 500, 1),
+          size: (batch) => batch.events.length,
+          handleMany: (batches, jobs) => handleMany(batches, jobs.map(info)),
+        },
   );
 }
 
