@@ -57,6 +57,22 @@ function eventQueue(prefix: string): Queue {
   return q;
 }
 
+/** Adds `count` one-batch jobs `j0`, `j1`, ... (5 attempts, the product's back-off). */
+async function addBatches(
+  q: Queue,
+  count: number,
+  make: (j: number) => Pick<EventBatch, 'producerId' | 'events'>,
+): Promise<void> {
+  for (let j = 0; j < count; j++) {
+    const batch: EventBatch = { v: 1, seq: 1, ...make(j) };
+    await q.add(JOBS.eventBatch, batch, {
+      jobId: `j${j}`,
+      attempts: 5,
+      backoff: { type: RETRY_BACKOFF_TYPE },
+    });
+  }
+}
+
 describe('event producer and worker', () => {
   it('carries every event in batches of at most maxBatch, one job per batch', async () => {
     const prefix = freshPrefix();
@@ -152,15 +168,10 @@ describe('event producer and worker', () => {
     const prefix = freshPrefix();
     const q = eventQueue(prefix);
     // 30 small jobs wait before the worker starts (many gateways, each a few events per batch)
-    for (let j = 0; j < 30; j++) {
-      const batch: EventBatch = {
-        v: 1,
-        producerId: `gw-${j}`,
-        seq: 1,
-        events: [0, 1, 2].map((i) => event(j * 3 + i)),
-      };
-      await q.add(JOBS.eventBatch, batch, { jobId: `j${j}`, attempts: 3 });
-    }
+    await addBatches(q, 30, (j) => ({
+      producerId: `gw-${j}`,
+      events: [0, 1, 2].map((i) => event(j * 3 + i)),
+    }));
     const groups: EventBatch[][] = [];
     const singles: EventBatch[] = [];
     const outcomes: JobOutcome[] = [];
@@ -192,19 +203,7 @@ describe('event producer and worker', () => {
   it('with handleMany: a retryable error retries every job of the group; a permanent one fails only the bad job', async () => {
     const prefix = freshPrefix();
     const q = eventQueue(prefix);
-    for (let j = 0; j < 12; j++) {
-      const batch: EventBatch = {
-        v: 1,
-        producerId: j === 5 ? 'poison' : `gw-${j}`,
-        seq: 1,
-        events: [event(j)],
-      };
-      await q.add(JOBS.eventBatch, batch, {
-        jobId: `j${j}`,
-        attempts: 5,
-        backoff: { type: RETRY_BACKOFF_TYPE },
-      });
-    }
+    await addBatches(q, 12, (j) => ({ producerId: j === 5 ? 'poison' : `gw-${j}`, events: [event(j)] }));
     await q.add(JOBS.eventBatch, { v: 1, producerId: 'gw', seq: 9, events: [{ type: 'nope' }] } as never, {
       jobId: 'bad-payload',
       attempts: 5,
