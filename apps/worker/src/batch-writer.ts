@@ -53,18 +53,11 @@ export function isPermanentWriteError(err: unknown): boolean {
 }
 
 /**
- * Writes one event batch: connection events in one transaction, then state events in another.
- * Both repositories are idempotent, so a batch that fails between the two (or runs twice) converges.
- * Errors that retrying cannot fix become {@link PermanentJobError}; others propagate (the job retries).
- */
-export function writeBatch(db: Db, batch: EventBatch): Promise<BatchWritten> {
-  return writeBatches(db, [batch]);
-}
-
-/**
- * Writes several batches as one (their events together, as {@link writeBatch} writes one batch):
- * the repositories converge whatever the batching and order of the events, so this leaves what
- * writing each batch would, in two transactions instead of two per batch.
+ * Writes event batches, one job's or a group of jobs' together: their events' connection events in
+ * one transaction, then state events in another. Both repositories are idempotent and converge
+ * whatever the batching and order of the events, so a group leaves what writing each batch would,
+ * and a write that fails between the two transactions (or runs twice) converges. Errors that
+ * retrying cannot fix become {@link PermanentJobError}; others propagate (the jobs retry).
  */
 export async function writeBatches(db: Db, batches: readonly EventBatch[]): Promise<BatchWritten> {
   const { connection, state, counts } = splitBatch(batches.flatMap((b) => b.events));

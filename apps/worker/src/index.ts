@@ -1,4 +1,4 @@
-export { type BatchWritten, isPermanentWriteError, splitBatch, writeBatch } from './batch-writer.js';
+export { type BatchWritten, isPermanentWriteError, splitBatch, writeBatches } from './batch-writer.js';
 export { WorkerStateError } from './errors.js';
 export {
   type FlushRun,

@@ -193,13 +193,13 @@ class BullJobWorker<T> implements JobWorker {
     };
     this.worker = new Worker(queueName, (job: Job) => this.process(job), workerOptions);
     this.worker.on('error', (err) => this.report(() => this.observer.onError?.(queueName, err)));
+    this.worker.on('stalled', (jobId) => this.report(() => this.observer.onStalled?.(queueName, jobId)));
     if (coalesce) {
       checkInt('coalesce.maxItems', coalesce.maxItems, 1);
       // its jobs retry through its settings (the back-off strategy) when moved to failed
       this.fetcher = new Worker(queueName, null, { ...workerOptions, autorun: false });
       this.fetcher.on('error', (err) => this.report(() => this.observer.onError?.(queueName, err)));
     }
-    this.worker.on('stalled', (jobId) => this.report(() => this.observer.onStalled?.(queueName, jobId)));
     this.queue = new Queue(queueName, { connection: o.connection, prefix: o.prefix });
     this.queue.on('error', (err) => this.report(() => this.observer.onError?.(queueName, err)));
   }
@@ -289,17 +289,7 @@ class BullJobWorker<T> implements JobWorker {
       throw err;
     }
     this.lastProgressAt = this.clock.now();
-    await Promise.all(
-      extras.map(async (e) => {
-        try {
-          await e.job.moveToCompleted(undefined, e.token, false);
-          this.processed('completed', startedAt);
-        } catch (err) {
-          // its lock expired meanwhile: another worker runs it again (idempotent)
-          this.report(() => this.observer.onError?.(this.queueName, err));
-        }
-      }),
-    );
+    await Promise.all(extras.map((e) => this.completeTaken(e, startedAt)));
     this.processed('completed', startedAt);
   }
 
@@ -310,8 +300,7 @@ class BullJobWorker<T> implements JobWorker {
     } catch (err) {
       this.lastProgressAt = this.clock.now();
       this.processed(outcomeOf(job, err), startedAt, err);
-      if (err instanceof PermanentJobError) throw new UnrecoverableError(messageOf(err));
-      throw err;
+      throw failureOf(err);
     }
     this.lastProgressAt = this.clock.now();
     this.processed('completed', startedAt);
@@ -353,19 +342,22 @@ class BullJobWorker<T> implements JobWorker {
       await this.failTaken(e, err, startedAt);
       return;
     }
+    await this.completeTaken(e, startedAt);
+  }
+
+  private async completeTaken(e: Taken<T>, startedAt: number): Promise<void> {
     try {
       await e.job.moveToCompleted(undefined, e.token, false);
       this.processed('completed', startedAt);
     } catch (err) {
+      // its lock expired meanwhile: another worker runs it again (idempotent)
       this.report(() => this.observer.onError?.(this.queueName, err));
     }
   }
 
   /** Fails a taken job as the worker would: at once when permanent, else with its back-off. */
   private async failTaken(e: Taken<T>, err: unknown, startedAt: number): Promise<void> {
-    const permanent = err instanceof PermanentJobError;
-    const failure = permanent ? new UnrecoverableError(messageOf(err)) : toError(err);
-    await this.settleTaken(e.job, e.token, failure);
+    await this.settleTaken(e.job, e.token, failureOf(err));
     this.processed(outcomeOf(e.job, err), startedAt, err);
   }
 
@@ -402,7 +394,9 @@ function invalidPayload(job: Job, err: unknown): UnrecoverableError {
   return new UnrecoverableError(`invalid ${job.name} payload: ${messageOf(err)}`);
 }
 
-function toError(err: unknown): Error {
+/** What a job fails with: at once (UnrecoverableError) for a PermanentJobError, else for a retry. */
+function failureOf(err: unknown): Error {
+  if (err instanceof PermanentJobError) return new UnrecoverableError(messageOf(err));
   return err instanceof Error ? err : new Error(String(err));
 }
 

@@ -49,7 +49,7 @@ export function createEventWorker(options: EventWorkerOptions): JobWorker {
     handleMany === undefined
       ? undefined
       : {
-          maxItems: checkInt('coalesceMaxEvents', options.coalesceMaxEvents ?? 500, 1),
+          maxItems: options.coalesceMaxEvents ?? 500,
           size: (batch) => batch.events.length,
           handleMany: (batches, jobs) => handleMany(batches, jobs.map(info)),
         },
