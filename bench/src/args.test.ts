@@ -73,7 +73,7 @@ describe('parseBenchArgs', () => {
   it('applies the heartbeat-throughput defaults and reads its options', () => {
     expect(parseBenchArgs(['heartbeat-throughput'])).toMatchObject({
       scenario: 'heartbeat-throughput',
-      agents: 20_000,
+      agents: 24_000,
       gateways: 2,
       durationSeconds: 30,
       heartbeatSeconds: 1,

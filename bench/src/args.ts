@@ -85,7 +85,7 @@ export interface BenchOptions {
 const SCENARIO_DEFAULTS: Record<ScenarioName, { agents: number; gateways: number; duration: number }> = {
   'ws-vs-baseline': { agents: 10_000, gateways: 1, duration: 15 },
   connect: { agents: 10_000, gateways: 1, duration: 15 },
-  'heartbeat-throughput': { agents: 20_000, gateways: 2, duration: 30 },
+  'heartbeat-throughput': { agents: 24_000, gateways: 2, duration: 30 },
 };
 
 /** Options that only one scenario reads; giving them to another is a usage error. */
@@ -97,7 +97,7 @@ const SCENARIO_ONLY: Record<'connect' | 'heartbeat-throughput', readonly string[
 
 /** The options every scenario parsed here accepts. */
 export const COMMON_USAGE = `common options:
-  --agents N                  simulated agents (default 10000; heartbeat-throughput 20000)
+  --agents N                  simulated agents (default 10000; heartbeat-throughput 24000)
   --gateways G                gateway (and baseline) processes sharing one port (default 1; heartbeat-throughput 2)
   --duration S                seconds of the measured heartbeat phase (default 15; heartbeat-throughput 30)
   --out DIR                   directory for the JSON and Markdown results (default bench/results)
