@@ -1,9 +1,10 @@
 import { sql } from 'drizzle-orm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { DbExecutor } from '../client.js';
-import type { ConnectionEvent } from '../events.js';
+import type { AgentStateChanged, ConnectionEvent } from '../events.js';
 import { closed, opened, useMigratedDatabase } from '../testing/index.js';
 import { applyConnectionEvents } from './connection-events.js';
+import { applyStateEvents } from './state-events.js';
 
 const h = useMigratedDatabase({ max: 2, truncateEach: false });
 
@@ -24,10 +25,11 @@ async function agentScans(tx: DbExecutor): Promise<{ seq: number; idx: number }>
 }
 
 /** Applies `events` in a transaction of its own and returns the scans of `agents` it made. */
-async function scansOf(events: ConnectionEvent[]): Promise<{ seq: number; idx: number }> {
+async function scansOf(events: ConnectionEvent[] | AgentStateChanged[]): Promise<{ seq: number; idx: number }> {
   return h.db.transaction(async (tx) => {
     const before = await agentScans(tx);
-    await applyConnectionEvents(tx, events);
+    if (events[0]?.type === 'agent_state') await applyStateEvents(tx, events as AgentStateChanged[]);
+    else await applyConnectionEvents(tx, events as ConnectionEvent[]);
     const after = await agentScans(tx);
     return { seq: after.seq - before.seq, idx: after.idx - before.idx };
   });
@@ -36,7 +38,7 @@ async function scansOf(events: ConnectionEvent[]): Promise<{ seq: number; idx: n
 // A batch is a few hundred events against a table of many agents: every statement must look its
 // agents up by key. Joined as a plain relation, the planner hashed the whole table per statement as
 // long as the table was small enough for a sequential scan to look cheaper than the lookups.
-describe('connection event batches against 10,000 agents (planner statistics up to date)', () => {
+describe('event batches against 10,000 agents (planner statistics up to date)', () => {
   beforeAll(async () => {
     for (let i = 0; i < AGENTS; i += BATCH) {
       await applyConnectionEvents(
@@ -71,5 +73,24 @@ describe('connection event batches against 10,000 agents (planner statistics up 
       sql`select count(*)::int as moved from agents where connection_epoch = 2 and status = 'online'`,
     );
     expect(row!.moved).toBe(BATCH);
+  });
+
+  it('a batch of state reports reads agents by key only', async () => {
+    const batch: AgentStateChanged[] = ids.slice(2 * BATCH, 3 * BATCH).map((agentId) => ({
+      type: 'agent_state',
+      agentId,
+      connectionEpoch: 1,
+      sequenceNum: 1,
+      at: T0 + 3000,
+      description: { identifying: { 'service.name': 'otelcol' }, nonIdentifying: { 'host.name': agentId } },
+      capabilities: 7,
+    }));
+    const scans = await scansOf(batch);
+    expect(scans.seq).toBe(0);
+    expect(scans.idx).toBeGreaterThan(0);
+    const [row] = await h.db.execute<{ described: number }>(
+      sql`select count(*)::int as described from agents where description is not null`,
+    );
+    expect(row!.described).toBe(BATCH);
   });
 });

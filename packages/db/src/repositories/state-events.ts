@@ -49,6 +49,10 @@ export async function applyStateEvents(
 
 const json = (value: unknown): string | null => (value == null ? null : JSON.stringify(value));
 
+/**
+ * One state report per agent. Each agent is looked up by primary key and its row version (locked by
+ * the transaction, see createAndLockAgents) updated by ctid: see applyOpens for why not a plain join.
+ */
 async function applyRound(tx: DbExecutor, round: readonly AgentStateChanged[]): Promise<number> {
   const rows = await tx.execute(sql`
     update agents a set
@@ -69,7 +73,8 @@ async function applyRound(tx: DbExecutor, round: readonly AgentStateChanged[]): 
       health: col.jsonb(round.map((e) => json(e.health))),
       effective_config_hash: col.text(round.map((e) => e.effectiveConfigHash ?? null)),
     })}
-    where a.id = v.agent_id
+    cross join lateral (select p.ctid as row_ctid from agents p where p.id = v.agent_id limit 1) k
+    where a.ctid = k.row_ctid
       and (a.state_epoch is null or (v.epoch, v.seq) > (a.state_epoch, a.state_seq))`);
   return rows.count;
 }
