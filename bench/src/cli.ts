@@ -99,9 +99,23 @@ for (const stream of [process.stdout, process.stderr]) {
   });
 }
 
+/**
+ * The first SIGINT or SIGTERM stops the run and removes what it made (servers, Redis keys, database).
+ * One Ctrl-C often delivers SIGINT twice (the terminal signals the whole process group, and a parent
+ * such as pnpm or timeout(1) may pass it on), so a repeat within FORCE_AFTER_MS is ignored; a later
+ * one exits at once and leaves the rest behind.
+ */
+const FORCE_AFTER_MS = 3000;
+let interruptedAt: number | null = null;
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => {
-    process.stderr.write(`bench: ${signal}, stopping servers\n`);
+  process.on(signal, () => {
+    if (interruptedAt !== null) {
+      if (performance.now() - interruptedAt < FORCE_AFTER_MS) return;
+      process.stderr.write(`bench: ${signal} again, exiting without finishing the cleanup\n`);
+      process.exit(130);
+    }
+    interruptedAt = performance.now();
+    process.stderr.write(`bench: ${signal}, stopping servers and removing the run's keys and database\n`);
     void cleanup
       .run()
       .catch(() => undefined)

@@ -105,7 +105,7 @@ export async function runHeartbeatThroughputScenario(
     const gateways = gatewaysStart.value;
     const workers = workersStart.value;
     say(
-      `servers up: ${options.gateways} gateway(s), ${options.workers} worker(s), database ${database.name}`,
+      `servers up: ${options.gateways} gateway(s), ${options.workers} worker(s), database ${database.name}, Redis prefix ${ns.keyPrefix}`,
     );
 
     const generator: LoadGenerator = await createGenerator(

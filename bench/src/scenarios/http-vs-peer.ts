@@ -185,7 +185,7 @@ async function measureOursWith(
     (g) => g.stop(),
   );
   context.progress(
-    `servers up: ${options.gateways} gateway(s), ${options.workers} worker(s), database ${database.name}`,
+    `servers up: ${options.gateways} gateway(s), ${options.workers} worker(s), database ${database.name}, Redis prefix ${ns.keyPrefix}`,
   );
   const redisPids = await findRedisPids(ns.redis);
   const readCpu = async () => {

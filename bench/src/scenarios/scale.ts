@@ -179,7 +179,9 @@ async function gatewayRun(o: ScaleOptions, context: ScenarioContext) {
       databaseUrl: database.url,
     }).then((w) => cleanup.track(w, (x) => x.stop())),
   ]);
-  context.progress(`servers up: ${o.gateways} gateway(s), 1 worker, database ${database.name}`);
+  context.progress(
+    `servers up: ${o.gateways} gateway(s), 1 worker, database ${database.name}, Redis prefix ${ns.keyPrefix}`,
+  );
   const { generator, connect, held } = await connectFleet(
     { url: gateways.url, pids: gateways.pids, replyCheck: 'opamp' },
     o,
