@@ -141,4 +141,15 @@ describe('commandLine', () => {
       "pnpm bench connect --out 'my results/it'\\''s'",
     );
   });
+
+  it("leads with the servers' extra Node.js options when they are set", () => {
+    const env = { BENCH_SERVER_NODE_ARGS: ' --max-old-space-size=768  --single-threaded-gc ' };
+    expect(commandLine(['scale', '--agents', '250000'], env)).toBe(
+      "BENCH_SERVER_NODE_ARGS='--max-old-space-size=768 --single-threaded-gc' pnpm bench scale --agents 250000",
+    );
+    expect(commandLine(['scale'], { BENCH_SERVER_NODE_ARGS: '--max-old-space-size=768' })).toBe(
+      'BENCH_SERVER_NODE_ARGS=--max-old-space-size=768 pnpm bench scale',
+    );
+    expect(commandLine(['scale'], {})).toBe('pnpm bench scale');
+  });
 });

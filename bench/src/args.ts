@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { oneOf, positiveInteger, positiveNumber, websocketUrl } from './arg-values.js';
 import { ArgsError } from './args-error.js';
+import { serverNodeArgs } from './targets/server-node-args.js';
 
 export { ArgsError } from './args-error.js';
 
@@ -213,8 +214,12 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
   };
 }
 
-/** The command line as a reproducible shell command, with the value of `--token` masked. */
-export function commandLine(argv: readonly string[]): string {
+/**
+ * The command line as a reproducible shell command, with the value of `--token` masked. The server
+ * processes' extra Node.js options (`BENCH_SERVER_NODE_ARGS`, see serverNodeArgs) change what is
+ * measured, so when set they lead the command as its environment.
+ */
+export function commandLine(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): string {
   const masked = argv.map((arg, i) => {
     if (arg.startsWith('--token=')) return '--token=REDACTED';
     if (argv[i - 1] === '--token') return 'REDACTED';
@@ -222,5 +227,7 @@ export function commandLine(argv: readonly string[]): string {
   });
   const quote = (arg: string): string =>
     /^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replaceAll("'", "'\\''")}'`;
-  return ['pnpm', 'bench', ...masked.map(quote)].join(' ');
+  const nodeArgs = serverNodeArgs(env);
+  const prefix = nodeArgs.length === 0 ? [] : [`BENCH_SERVER_NODE_ARGS=${quote(nodeArgs.join(' '))}`];
+  return [...prefix, 'pnpm', 'bench', ...masked.map(quote)].join(' ');
 }
