@@ -25,7 +25,9 @@ async function agentScans(tx: DbExecutor): Promise<{ seq: number; idx: number }>
 }
 
 /** Applies `events` in a transaction of its own and returns the scans of `agents` it made. */
-async function scansOf(events: ConnectionEvent[] | AgentStateChanged[]): Promise<{ seq: number; idx: number }> {
+async function scansOf(
+  events: ConnectionEvent[] | AgentStateChanged[],
+): Promise<{ seq: number; idx: number }> {
   return h.db.transaction(async (tx) => {
     const before = await agentScans(tx);
     if (events[0]?.type === 'agent_state') await applyStateEvents(tx, events as AgentStateChanged[]);
