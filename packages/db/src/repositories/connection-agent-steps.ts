@@ -22,8 +22,11 @@ const at = tsFromMs(sql`v.at_ms`);
  * loop whatever the table's size. `prev` is a LATERAL lookup with LIMIT 1, which the planner cannot
  * flatten into a join, and the update joins it by `ctid` (a TID scan): joined by id, the planner
  * hashed the whole agents table for every batch while the table was small enough for its costs to
- * favour that (10,000 agents: ~8 ms of a 30 ms batch of 500 closes, twice over). The row version is
- * the current one and stays so: the transaction holds the row's lock (createAndLockAgents).
+ * favour that (10,000 agents: ~8 ms of a 30 ms batch of 500 closes, twice over). The ctid found is
+ * the row's current version and stays so: an earlier statement of the transaction locked the row
+ * (createAndLockAgents), so this statement's snapshot sees the version locked and nobody else can
+ * write a newer one. (Within a single statement that takes its locks itself, a row updated
+ * concurrently would have a newer version outside the snapshot, and a join by ctid would skip it.)
  */
 export async function applyOpens(tx: DbExecutor, opens: readonly ConnectionOpened[]): Promise<StepResult> {
   if (opens.length === 0) return NONE;
