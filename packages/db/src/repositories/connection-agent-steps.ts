@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm';
 import type { DbExecutor } from '../client.js';
 import type { ConnectionClosed, ConnectionOpened } from '../events.js';
-import { col, tsFromMs, unnestAs } from './batch.js';
+import { col, lockedAgentRow, tsFromMs, unnestAs } from './batch.js';
 
 export interface StepResult {
   /** Agent rows written. */
@@ -16,17 +16,8 @@ const at = tsFromMs(sql`v.at_ms`);
 /**
  * Applies opens, at most one per agent, to locked agent rows, and logs their transitions, in one
  * statement. See applyConnectionEvents for the rules. `prev` holds the values before the update
- * (RETURNING only sees the new ones); the rows are locked by this transaction, so it is current.
- *
- * Plan: one primary-key lookup per event and the update of that very row version (`ctid`), a nested
- * loop whatever the table's size. `prev` is a LATERAL lookup with LIMIT 1, which the planner cannot
- * flatten into a join, and the update joins it by `ctid` (a TID scan): joined by id, the planner
- * hashed the whole agents table for every batch while the table was small enough for its costs to
- * favour that (10,000 agents: ~8 ms of a 30 ms batch of 500 closes, twice over). The ctid found is
- * the row's current version and stays so: an earlier statement of the transaction locked the row
- * (createAndLockAgents), so this statement's snapshot sees the version locked and nobody else can
- * write a newer one. (Within a single statement that takes its locks itself, a row updated
- * concurrently would have a newer version outside the snapshot, and a join by ctid would skip it.)
+ * (RETURNING only sees the new ones), looked up by key (see lockedAgentRow); the rows are locked by
+ * this transaction, so it is current.
  */
 export async function applyOpens(tx: DbExecutor, opens: readonly ConnectionOpened[]): Promise<StepResult> {
   if (opens.length === 0) return NONE;
@@ -50,10 +41,7 @@ export async function applyOpens(tx: DbExecutor, opens: readonly ConnectionOpene
         status_reason = case when prev.newer and a.status <> 'online' then 'connected' else a.status_reason end,
         status_changed_at = case when prev.newer and a.status <> 'online' then ${at} else a.status_changed_at end,
         updated_at = now()
-      from v cross join lateral (
-        select p.ctid as row_ctid, p.status, p.status_changed_at, v.epoch > p.connection_epoch as newer
-        from agents p where p.id = v.agent_id limit 1
-      ) prev
+      from v ${lockedAgentRow('prev', sql`p.status, p.status_changed_at, v.epoch > p.connection_epoch as newer`)}
       where a.ctid = prev.row_ctid
         and (prev.newer
           or (a.current_connection_id = v.connection_id
@@ -114,15 +102,15 @@ export async function applyCloses(tx: DbExecutor, closes: readonly ConnectionClo
         last_disconnected_at = ${at},
         disconnect_reason = v.reason,
         updated_at = now()
-      from v cross join lateral (
-        select p.ctid as row_ctid, p.status, p.status_changed_at,
+      from v ${lockedAgentRow(
+        'prev',
+        sql`p.status, p.status_changed_at,
           (p.current_connection_id = v.connection_id or v.epoch > p.connection_epoch) as newest,
           (p.status = 'error' and v.epoch <= p.connection_epoch and exists (
             select 1 from agent_status_transitions t
             where t.agent_id = p.id and t.to_status = 'error' and t.from_status = 'offline'
-              and t.at = p.status_changed_at)) as kept
-        from agents p where p.id = v.agent_id limit 1
-      ) prev
+              and t.at = p.status_changed_at)) as kept`,
+      )}
       where a.ctid = prev.row_ctid and prev.newest
         and (v.epoch > a.connection_epoch or (a.status <> 'offline' and not prev.kept)
           or ((a.last_disconnected_at is distinct from ${at} or a.disconnect_reason is distinct from v.reason)

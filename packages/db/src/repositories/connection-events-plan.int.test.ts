@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { DbExecutor } from '../client.js';
-import type { AgentStateChanged, ConnectionEvent } from '../events.js';
+import type { AgentStateChanged } from '../events.js';
 import { closed, opened, useMigratedDatabase } from '../testing/index.js';
 import { applyConnectionEvents } from './connection-events.js';
 import { applyStateEvents } from './state-events.js';
@@ -24,14 +24,11 @@ async function agentScans(tx: DbExecutor): Promise<{ seq: number; idx: number }>
   return rows[0] ?? { seq: 0, idx: 0 };
 }
 
-/** Applies `events` in a transaction of its own and returns the scans of `agents` it made. */
-async function scansOf(
-  events: ConnectionEvent[] | AgentStateChanged[],
-): Promise<{ seq: number; idx: number }> {
+/** Runs `apply` in a transaction of its own and returns the scans of `agents` it made. */
+async function scansOf(apply: (tx: DbExecutor) => Promise<unknown>): Promise<{ seq: number; idx: number }> {
   return h.db.transaction(async (tx) => {
     const before = await agentScans(tx);
-    if (events[0]?.type === 'agent_state') await applyStateEvents(tx, events as AgentStateChanged[]);
-    else await applyConnectionEvents(tx, events as ConnectionEvent[]);
+    await apply(tx);
     const after = await agentScans(tx);
     return { seq: after.seq - before.seq, idx: after.idx - before.idx };
   });
@@ -55,7 +52,7 @@ describe('event batches against 10,000 agents (planner statistics up to date)', 
     const batch = ids
       .slice(0, BATCH)
       .map((agentId) => closed(`${agentId}-c1`, 1, { agentId, at: T0 + 1000, reason: 'agent_disconnect' }));
-    const scans = await scansOf(batch);
+    const scans = await scansOf((tx) => applyConnectionEvents(tx, batch));
     expect(scans.seq).toBe(0);
     expect(scans.idx).toBeGreaterThan(0);
     const [row] = await h.db.execute<{ offline: number }>(
@@ -68,7 +65,7 @@ describe('event batches against 10,000 agents (planner statistics up to date)', 
     const batch = ids
       .slice(BATCH, 2 * BATCH)
       .map((agentId) => opened(`${agentId}-c2`, 2, { agentId, at: T0 + 2000 }));
-    const scans = await scansOf(batch);
+    const scans = await scansOf((tx) => applyConnectionEvents(tx, batch));
     expect(scans.seq).toBe(0);
     expect(scans.idx).toBeGreaterThan(0);
     const [row] = await h.db.execute<{ moved: number }>(
@@ -87,7 +84,7 @@ describe('event batches against 10,000 agents (planner statistics up to date)', 
       description: { identifying: { 'service.name': 'otelcol' }, nonIdentifying: { 'host.name': agentId } },
       capabilities: 7,
     }));
-    const scans = await scansOf(batch);
+    const scans = await scansOf((tx) => applyStateEvents(tx, batch));
     expect(scans.seq).toBe(0);
     expect(scans.idx).toBeGreaterThan(0);
     const [row] = await h.db.execute<{ described: number }>(

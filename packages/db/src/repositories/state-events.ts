@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm';
 import type { DbExecutor } from '../client.js';
 import { type AgentStateChanged, validateStateEvents } from '../events.js';
-import { cmp, col, createAndLockAgents, splitIntoRounds, unnestAs } from './batch.js';
+import { cmp, col, createAndLockAgents, lockedAgentRow, splitIntoRounds, unnestAs } from './batch.js';
 
 export interface StateBatchResult {
   /** Agents that did not exist before this batch (created offline). */
@@ -49,10 +49,7 @@ export async function applyStateEvents(
 
 const json = (value: unknown): string | null => (value == null ? null : JSON.stringify(value));
 
-/**
- * One state report per agent. Each agent is looked up by primary key and its row version (locked by
- * the transaction, see createAndLockAgents) updated by ctid: see applyOpens for why not a plain join.
- */
+/** One state report per agent, each agent's row looked up by key (see lockedAgentRow). */
 async function applyRound(tx: DbExecutor, round: readonly AgentStateChanged[]): Promise<number> {
   const rows = await tx.execute(sql`
     update agents a set
@@ -73,7 +70,7 @@ async function applyRound(tx: DbExecutor, round: readonly AgentStateChanged[]): 
       health: col.jsonb(round.map((e) => json(e.health))),
       effective_config_hash: col.text(round.map((e) => e.effectiveConfigHash ?? null)),
     })}
-    cross join lateral (select p.ctid as row_ctid from agents p where p.id = v.agent_id limit 1) k
+    ${lockedAgentRow('k')}
     where a.ctid = k.row_ctid
       and (a.state_epoch is null or (v.epoch, v.seq) > (a.state_epoch, a.state_seq))`);
   return rows.count;
