@@ -69,6 +69,14 @@ describe('pnpm bench scale', () => {
     expect(report.heartbeats.replied).toBeLessThanOrEqual(report.heartbeats.sent);
     expect(report.heartbeats.replied + report.heartbeats.unanswered).toBe(report.heartbeats.sent);
     expect(report.heartbeats.latencyMs.count).toBe(report.heartbeats.replied);
+    // read over the run: both gateways still resident at the last reading (after the online check)
+    const overRun = report.gateway.rssOverRun!;
+    expect(overRun.samples).toBeGreaterThanOrEqual(2);
+    expect(overRun.lastTotalBytes).toBeGreaterThan(2 * 10 * 1024 * 1024);
+    expect(overRun.peakTotalBytes).toBeGreaterThanOrEqual(overRun.lastTotalBytes);
+    expect(overRun.peakProcessBytes).toBeGreaterThanOrEqual(overRun.lastTotalBytes / 2);
+    expect(overRun.peakProcessBytes).toBeLessThanOrEqual(overRun.peakTotalBytes);
+    expect(markdown).toContain('| gateway RSS over the run, connect to the end of the online check (MiB)');
     expect(report.baseline?.connected).toBe(AGENTS);
     expect(report.baseline?.processes).toBe(2);
     expect(report.complete).toBe(report.heartbeats.unanswered === 0 && report.heartbeats.badReplies === 0);

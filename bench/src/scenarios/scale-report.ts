@@ -1,5 +1,6 @@
 /** The `scale` report (ScaleReport), its derived figures (scaleFigures) and Markdown (formatScaleMarkdown). */
 import type { HostCpuUsage } from '../metrics/host-cpu.js';
+import type { RssPeak } from '../metrics/rss-peak.js';
 import { ratio, type Summary } from '../metrics/stats.js';
 import type { Timeline } from '../metrics/timeline.js';
 import type { Environment, PhaseUsage } from '../report/types.js';
@@ -93,6 +94,12 @@ export interface ScaleReport {
     rssAfterStreamBytes: number;
     /** (after the heartbeat phase - before) / connected, as `connect` reports it. */
     rssPerConnectionAfterStreamBytes: number | null;
+    /**
+     * Read every 2 s from the servers' start to the end of the online check (heartbeats going on
+     * throughout): the peak a memory limit must hold, and what was resident at the end of the check.
+     * Absent in reports written before it was measured.
+     */
+    rssOverRun?: RssPeak;
     generatorStream: GeneratorPhase;
     generatorRssBytes: number;
   };
@@ -172,6 +179,11 @@ export function formatScaleMarkdown(r: ScaleReport): string {
     `| reply latency p50 / p90 / p99 / max (ms) | ${num(hb.latencyMs.p50, 2)} / ${num(hb.latencyMs.p90, 2)} / ${num(hb.latencyMs.p99, 2)} / ${num(hb.latencyMs.max, 1)} |`,
     `| generator send lag p99 (ms) | ${num(hb.sendLagMs.p99, 1)} |`,
     `| gateway RSS after the phase (MiB), per connection (KiB) | ${mib(g.rssAfterStreamBytes)}, ${kib(g.rssPerConnectionAfterStreamBytes)} |`,
+    ...(g.rssOverRun
+      ? [
+          `| gateway RSS over the run, connect to the end of the online check (MiB): peak of all / of the largest process; all at the end | ${mib(g.rssOverRun.peakTotalBytes)} / ${mib(g.rssOverRun.peakProcessBytes)}; ${mib(g.rssOverRun.lastTotalBytes)} |`,
+        ]
+      : []),
     `| CPU: gateways / worker / Redis / Postgres (% of a core, processes) | ${cpu(r.cpu.gateways)} / ${cpu(r.cpu.workers)} / ${cpu(r.cpu.redis)} / ${cpu(r.cpu.postgres)} |`,
     `| server CPU per answered heartbeat (µs) | ${num(r.cpu.serverMicrosPerHeartbeat)} |`,
     `| host busy (% of all cores), CPU pressure | ${num(r.cpu.host.busyPercent, 1)} %, ${r.cpu.host.pressurePercent === null ? 'n/a' : `${num(r.cpu.host.pressurePercent, 1)} %`} |`,

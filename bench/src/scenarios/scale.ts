@@ -14,6 +14,7 @@ import { startProgress } from '../load/progress.js';
 import type { ConnectOutcome, GeneratorUsage, LoadGenerator, ReplyCheck } from '../load/types.js';
 import { readCpuOf } from '../metrics/cpu-groups.js';
 import { readRssBytes } from '../metrics/proc.js';
+import { startRssPeak } from '../metrics/rss-peak.js';
 import { ratio, summarize } from '../metrics/stats.js';
 import { startTimeline } from '../metrics/timeline.js';
 import { phaseUsage, SATURATION_THRESHOLD } from '../report/build.js';
@@ -182,6 +183,9 @@ async function gatewayRun(o: ScaleOptions, context: ScenarioContext) {
   context.progress(
     `servers up: ${o.gateways} gateway(s), 1 worker, database ${database.name}, Redis prefix ${ns.keyPrefix}`,
   );
+  // the gateways' memory over the whole run: it can grow most while Redis and Postgres fall behind
+  const rssPeak = startRssPeak(gateways.pids);
+  cleanup.push(() => rssPeak.stop());
   const { generator, connect, held } = await connectFleet(
     { url: gateways.url, pids: gateways.pids, replyCheck: 'opamp' },
     o,
@@ -227,6 +231,7 @@ async function gatewayRun(o: ScaleOptions, context: ScenarioContext) {
   const afterStream = await readHeld(gateways.pids);
   context.progress('checking agents online in Postgres (heartbeats go on)');
   const online = await waitOnline(sql, connect.connected, onlineTimeoutMs(o.agents));
+  const gatewayRss = await rssPeak.stop();
   const stream = await generator.stopStream(REPLY_TIMEOUT_MS).finally(stopProgress);
   await generator.close();
   await Promise.all([gateways.stop(), workers.stop(), sweepers.stop()]);
@@ -240,6 +245,7 @@ async function gatewayRun(o: ScaleOptions, context: ScenarioContext) {
     wallSeconds,
     online,
     afterStream,
+    gatewayRss,
     cpu: serverCpu(cpuBefore, cpuAfter, wallSeconds),
   };
 }
@@ -331,6 +337,7 @@ async function runScale(o: ScaleOptions, context: ScenarioContext): Promise<Scal
         gw.afterStream.rssBytes - gw.held.rssBeforeBytes,
         gw.connect.connected,
       ),
+      rssOverRun: gw.gatewayRss,
       generatorStream: generatorPhase(stream.usage, windowSeconds), // the usage spans the whole window
       generatorRssBytes: Math.max(gw.connect.usage.rssBytes, stream.usage.rssBytes),
     },
