@@ -77,6 +77,12 @@ describe('pnpm bench scale', () => {
     expect(overRun.peakProcessBytes).toBeGreaterThanOrEqual(overRun.lastTotalBytes / 2);
     expect(overRun.peakProcessBytes).toBeLessThanOrEqual(overRun.peakTotalBytes);
     expect(markdown).toContain('| gateway RSS over the run, connect to the end of the online check (MiB)');
+    // where the agents stood when the check ended: all online, every connect written, no batch left
+    const atEnd = report.online.atEnd!;
+    expect(atEnd.byStatus).toEqual([{ status: 'online', reason: 'connected', agents: AGENTS }]);
+    expect(atEnd.connectionOpenedWritten).toBeGreaterThanOrEqual(AGENTS);
+    expect(atEnd.eventJobsWaiting).toBeGreaterThanOrEqual(0);
+    expect(markdown).toContain(`agents by stored status online (connected) ${AGENTS};`);
     expect(report.baseline?.connected).toBe(AGENTS);
     expect(report.baseline?.processes).toBe(2);
     expect(report.complete).toBe(report.heartbeats.unanswered === 0 && report.heartbeats.badReplies === 0);

@@ -14,6 +14,10 @@ opamp_worker_events_written_total{type="connection_opened",service="worker"} 60
 opamp_worker_events_written_total{type="agent_state",service="worker"} 60
 opamp_worker_heartbeat_flush_delay_seconds_bucket{le="1",service="worker"} ${buckets[0]}
 opamp_worker_heartbeat_flush_delay_seconds_bucket{le="+Inf",service="worker"} ${buckets[1]}
+opamp_worker_queue_jobs{queue="agent-events",state="wait",service="worker"} 7
+opamp_worker_queue_jobs{queue="agent-events",state="prioritized",service="worker"} 2
+opamp_worker_queue_jobs{queue="agent-events",state="active",service="worker"} 4
+opamp_worker_queue_jobs{queue="heartbeat-flush",state="wait",service="worker"} 1
 `;
 
 const scrape = (...args: Parameters<typeof text>): WorkerScrape =>
@@ -28,6 +32,7 @@ describe('worker scrapes', () => {
       rows: 100,
       late: 8,
       connectionOpened: 60,
+      eventJobsWaiting: 9, // wait + prioritized of the event queue: not running, not the flush queue
       delayBuckets: [
         { le: 1, count: 3 },
         { le: Number.POSITIVE_INFINITY, count: 4 },

@@ -17,7 +17,11 @@ export const WORKER_METRICS = {
   rows: 'opamp_worker_heartbeat_flush_rows_total',
   late: 'opamp_worker_heartbeat_flush_late_entries_total',
   events: 'opamp_worker_events_written_total',
+  queueJobs: 'opamp_worker_queue_jobs',
 } as const;
+
+/** The queue of connection and state event batches (QUEUES.agentEvents), as its `queue` label reads. */
+const EVENT_QUEUE = 'agent-events';
 
 const SCRAPE_TIMEOUT_MS = 1000;
 
@@ -31,6 +35,8 @@ export interface WorkerScrape {
   /** Entries taken from the late last-seen set (touches written 500 ms or more after they were seen). */
   late: number;
   connectionOpened: number;
+  /** Event batches queued for the workers (BullMQ wait + prioritized), as this worker last sampled them. */
+  eventJobsWaiting: number;
   delayBuckets: Buckets;
 }
 
@@ -42,6 +48,9 @@ export function readWorkerScrape(samples: readonly PromSample[]): WorkerScrape {
     rows: sumSamples(samples, WORKER_METRICS.rows),
     late: sumSamples(samples, WORKER_METRICS.late),
     connectionOpened: sumSamples(samples, WORKER_METRICS.events, { type: 'connection_opened' }),
+    eventJobsWaiting:
+      sumSamples(samples, WORKER_METRICS.queueJobs, { queue: EVENT_QUEUE, state: 'wait' }) +
+      sumSamples(samples, WORKER_METRICS.queueJobs, { queue: EVENT_QUEUE, state: 'prioritized' }),
     delayBuckets: histogramBuckets(samples, WORKER_METRICS.delay),
   };
 }
@@ -59,8 +68,10 @@ export function scrapeWorkers(urls: readonly string[]): Promise<Array<WorkerScra
   return Promise.all(urls.map((url) => scrapeWorker(url)));
 }
 
-/** Counter totals over the workers that answered. */
-export function totals(scrapes: ReadonlyArray<WorkerScrape | null>): Omit<WorkerScrape, 'lagSeconds'> {
+/** Counter totals over the workers that answered (gauges of the shared queue and lag are left out). */
+export function totals(
+  scrapes: ReadonlyArray<WorkerScrape | null>,
+): Omit<WorkerScrape, 'lagSeconds' | 'eventJobsWaiting'> {
   const ok = scrapes.filter((s): s is WorkerScrape => s !== null);
   const sum = (pick: (s: WorkerScrape) => number): number => ok.reduce((n, s) => n + pick(s), 0);
   const buckets = new Map<number, number>();

@@ -89,6 +89,15 @@ export interface ScaleReport {
      * count was complete, or the check gave up.
      */
     waitedSeconds: number;
+    /** Read when the check ended (absent in reports written before it was read). */
+    atEnd?: {
+      /** Agents of the run's database by stored status and status_reason, most first. */
+      byStatus: Array<{ status: string; reason: string | null; agents: number }>;
+      /** connection_opened events the workers had written (null: no worker answered its scrape). */
+      connectionOpenedWritten: number | null;
+      /** Event batches queued for the workers, not yet taken (null: no worker answered). */
+      eventJobsWaiting: number | null;
+    };
   };
   gateway: HeldFleet & {
     rssAfterStreamBytes: number;
@@ -191,6 +200,16 @@ export function formatScaleMarkdown(r: ScaleReport): string {
     `| agents online in Postgres | ${num(r.online.online)} / ${num(r.online.expected)} (checked within ${num(r.online.waitedSeconds, 1)} s) |`,
     '',
   ];
+  const end = r.online.atEnd;
+  if (end) {
+    const statuses = end.byStatus
+      .map((x) => `${x.status}${x.reason === null ? ' (no status event yet)' : ` (${x.reason})`} ${num(x.agents)}`)
+      .join(', ');
+    lines.push(
+      `When the online check ended: agents by stored status ${statuses || 'none'}; connection_opened events written ${num(end.connectionOpenedWritten)} of ${num(r.connect.connected)} connections; event batches waiting for a worker ${num(end.eventJobsWaiting)}.`,
+      '',
+    );
+  }
   const saturated = g.generator.saturated || g.generatorStream.saturated || (b?.generator.saturated ?? false);
   if (saturated) {
     lines.push(

@@ -17,6 +17,7 @@ import { readRssBytes } from '../metrics/proc.js';
 import { startRssPeak } from '../metrics/rss-peak.js';
 import { ratio, summarize } from '../metrics/stats.js';
 import { startTimeline } from '../metrics/timeline.js';
+import { scrapeWorkers } from '../persistence/worker-metrics.js';
 import { phaseUsage, SATURATION_THRESHOLD } from '../report/build.js';
 import { scaleCharts } from '../report/charts.js';
 import { collectEnvironment } from '../report/environment.js';
@@ -139,7 +140,7 @@ async function waitOnline(
   sql: postgres.Sql,
   expected: number,
   timeoutMs: number,
-): Promise<ScaleReport['online']> {
+): Promise<Omit<ScaleReport['online'], 'atEnd'>> {
   const started = performance.now();
   for (;;) {
     const [row] = await sql<{ n: number }[]>`select count(*)::int as n from agents where status = 'online'`;
@@ -148,6 +149,31 @@ async function waitOnline(
     if (online >= expected || waitedSeconds * 1000 >= timeoutMs) return { expected, online, waitedSeconds };
     await sleep(ONLINE_POLL_MS);
   }
+}
+
+/**
+ * Where the agents stand when the online check ends, so a short count says why: agents by stored
+ * status and reason (an agent whose connect event is not written yet has a row from the heartbeat
+ * flush, offline without a reason), connect events written and event batches still queued.
+ */
+async function readCheckEnd(
+  sql: postgres.Sql,
+  workerMetricsUrls: readonly string[],
+): Promise<ScaleReport['online']['atEnd']> {
+  const [rows, scrapes] = await Promise.all([
+    sql<{ status: string; reason: string | null; agents: number }[]>`
+      select status, status_reason as reason, count(*)::int as agents from agents
+      group by 1, 2 order by 3 desc, 1, 2`,
+    scrapeWorkers(workerMetricsUrls),
+  ]);
+  const answered = scrapes.filter((s) => s !== null);
+  return {
+    byStatus: rows.map((r) => ({ status: r.status, reason: r.reason, agents: r.agents })),
+    connectionOpenedWritten:
+      answered.length === 0 ? null : answered.reduce((n, s) => n + s.connectionOpened, 0),
+    // every worker samples the same shared queue
+    eventJobsWaiting: answered.length === 0 ? null : Math.max(...answered.map((s) => s.eventJobsWaiting)),
+  };
 }
 
 /** The gateway side of the run: cluster up, fleet connected, heartbeat phase, online check. */
@@ -230,8 +256,9 @@ async function gatewayRun(o: ScaleOptions, context: ScenarioContext) {
   const wallSeconds = (performance.now() - started) / 1000;
   const afterStream = await readHeld(gateways.pids);
   context.progress('checking agents online in Postgres (heartbeats go on)');
-  const online = await waitOnline(sql, connect.connected, onlineTimeoutMs(o.agents));
-  const gatewayRss = await rssPeak.stop();
+  const checked = await waitOnline(sql, connect.connected, onlineTimeoutMs(o.agents));
+  const [gatewayRss, atEnd] = await Promise.all([rssPeak.stop(), readCheckEnd(sql, workers.metricsUrls)]);
+  const online = { ...checked, atEnd };
   const stream = await generator.stopStream(REPLY_TIMEOUT_MS).finally(stopProgress);
   await generator.close();
   await Promise.all([gateways.stop(), workers.stop(), sweepers.stop()]);
