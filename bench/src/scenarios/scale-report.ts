@@ -203,7 +203,10 @@ export function formatScaleMarkdown(r: ScaleReport): string {
   const end = r.online.atEnd;
   if (end) {
     const statuses = end.byStatus
-      .map((x) => `${x.status}${x.reason === null ? ' (no status event yet)' : ` (${x.reason})`} ${num(x.agents)}`)
+      .map(
+        (x) =>
+          `${x.status}${x.reason === null ? ' (no status event yet)' : ` (${x.reason})`} ${num(x.agents)}`,
+      )
       .join(', ');
     lines.push(
       `When the online check ended: agents by stored status ${statuses || 'none'}; connection_opened events written ${num(end.connectionOpenedWritten)} of ${num(r.connect.connected)} connections; event batches waiting for a worker ${num(end.eventJobsWaiting)}.`,
