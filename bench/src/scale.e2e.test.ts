@@ -61,6 +61,10 @@ describe('pnpm bench scale', () => {
     expect(report.command).toBe(`pnpm bench ${args.join(' ')}`);
     expect(report.environment.cpuCount).toBeGreaterThan(0);
     expect(report.settings).toMatchObject({ agents: AGENTS, gateways: 2, workers: 1, sweepers: 1 });
+    // the sweeper started once every agent's first heartbeat was answered, not before one interval
+    // (1 s + 10 % + 1 s slack)
+    expect(report.settings.sweeperStartAfterFirstRound).toBe(true);
+    expect(report.settings.sweeperStartSeconds).toBeGreaterThanOrEqual(2.1);
     expect(report.settings.generatorProcesses).toBeGreaterThanOrEqual(2);
     expect(report.connect.connected).toBe(AGENTS);
     expect(report.gateway.connected).toBe(AGENTS);

@@ -55,6 +55,14 @@ export interface ScaleReport {
     agentsPerSourceAddress: number;
     agentsPerGenerator: number;
     generatorProcesses: number;
+    /**
+     * When the sweeper started, in seconds after the heartbeat stream began: at least one interval
+     * (+ 10 % + 1 s), and until the stream had been answered once per agent (at most 5 intervals).
+     * Absent in reports written before the wait for the first round.
+     */
+    sweeperStartSeconds?: number;
+    /** Whether that first round was complete when the sweeper started (false: it started at the 5-interval bound). */
+    sweeperStartAfterFirstRound?: boolean;
     redisKeyPrefix: string;
     database: string;
   };
@@ -152,6 +160,14 @@ const cpu = (g: GroupCpu): string => (g === null ? 'n/a' : `${num(g.cpuPercent, 
 const gen = (g: GeneratorPhase): string =>
   `${num(g.cpuPercent)} % total, busiest process ${num(g.peakProcessCpuPercent)} %${g.saturated ? ' **saturated**' : ''}`;
 
+function sweeperStarted(s: ScaleReport['settings']): string {
+  if (s.sweeperStartSeconds === undefined) return '';
+  const first = s.sweeperStartAfterFirstRound
+    ? 'every agent answered once'
+    : 'first round of replies incomplete';
+  return `, started ${num(s.sweeperStartSeconds, 1)} s into the heartbeats: ${first}`;
+}
+
 /** The Markdown summary of a `scale` run. */
 export function formatScaleMarkdown(r: ScaleReport): string {
   const s = r.settings;
@@ -164,7 +180,7 @@ export function formatScaleMarkdown(r: ScaleReport): string {
     '',
     `${r.startedAt} · commit ${e.gitCommit?.slice(0, 12) ?? 'unknown'}${e.gitDirty ? ' (dirty)' : ''} · Node ${e.nodeVersion} · ${e.cpuCount} x ${e.cpuModel} · ${e.os} · load ${num(e.loadAverage1m, 2)} at start, ${num(r.loadAverageEnd1m, 2)} at end`,
     '',
-    `${s.gateways} gateways (one port), ${s.workers} worker, ${s.sweepers} sweeper (offline timeout ${s.offlineTimeoutSeconds} s), ` +
+    `${s.gateways} gateways (one port), ${s.workers} worker, ${s.sweepers} sweeper (offline timeout ${s.offlineTimeoutSeconds} s${sweeperStarted(s)}), ` +
       `heartbeat every ${s.heartbeatSeconds} s ± ${num(s.jitter * 100)} % for ${s.durationSeconds} s; ` +
       `${s.generatorProcesses} generator process(es), ${num(s.agentsPerSourceAddress)} agents per source address, ` +
       `${s.dialConcurrency} handshakes in flight in all. Complete: **${r.complete ? 'yes' : 'no'}**.`,

@@ -56,6 +56,33 @@ const BASELINE_SETTLE_MS = 2000;
 const SWEEPER_READY_TIMEOUT_MS = 120_000;
 /** Margin after the first heartbeat interval before the sweeper starts (the generator's send lag). */
 const SWEEPER_START_SLACK_MS = 1000;
+/** Longest wait for the stream's first round of replies, in heartbeat intervals. */
+const FIRST_ROUND_MAX_INTERVALS = 5;
+const FIRST_ROUND_POLL_MS = 250;
+
+/**
+ * Waits until the stream has been answered as often as there are agents (so, with first sends spread
+ * over one interval, about every agent once: the presence each wrote at connect is fresh again), and
+ * at least `minMs`, at most `maxMs`. On a saturated host a fixed interval is not enough: heartbeats
+ * leave late and are answered late, and an agent that connected minutes before the stream began would
+ * be taken offline on the sweeper's first tick although its heartbeat is on the way.
+ */
+async function waitFirstRound(
+  generator: LoadGenerator,
+  replies: number,
+  minMs: number,
+  maxMs: number,
+): Promise<{ waitedSeconds: number; complete: boolean }> {
+  const started = performance.now();
+  const base = generator.counters().received;
+  await sleep(minMs);
+  for (;;) {
+    const complete = generator.counters().received - base >= replies;
+    const waited = performance.now() - started;
+    if (complete || waited >= maxMs) return { waitedSeconds: waited / 1000, complete };
+    await sleep(FIRST_ROUND_POLL_MS);
+  }
+}
 
 interface Servers {
   url: string;
@@ -227,10 +254,16 @@ async function gatewayRun(o: ScaleOptions, context: ScenarioContext) {
     postgres: () => findPostgresPids(sql, database.name),
   };
   const stopProgress = startProgress('scale', () => generator.counters(), context.progress);
+  // Agents heartbeat only once the whole fleet is connected: the sweeper starts after every agent's
+  // first heartbeat was answered, else it would take the first agents offline during a long connect.
+  const firstRound = waitFirstRound(
+    generator,
+    connect.connected,
+    o.heartbeatSeconds * 1000 * (1 + JITTER) + SWEEPER_START_SLACK_MS,
+    o.heartbeatSeconds * 1000 * FIRST_ROUND_MAX_INTERVALS,
+  );
   await generator.startStream(o.heartbeatSeconds * 1000, JITTER);
-  // Agents heartbeat only once the whole fleet is connected: the sweeper starts after every agent
-  // sent its first heartbeat, else it would take the first agents offline during a long connect.
-  await sleep(o.heartbeatSeconds * 1000 * (1 + JITTER) + SWEEPER_START_SLACK_MS);
+  const sweeperStart = await firstRound;
   const sweepers = cleanup.track(
     await startAppProcesses(
       'sweeper',
@@ -247,7 +280,9 @@ async function gatewayRun(o: ScaleOptions, context: ScenarioContext) {
     ),
     (x) => x.stop(),
   );
-  context.progress(`sweeper up; measuring ${o.durationSeconds} s`);
+  context.progress(
+    `sweeper up ${sweeperStart.waitedSeconds.toFixed(1)} s into the stream${sweeperStart.complete ? '' : ' (first round of replies incomplete)'}; measuring ${o.durationSeconds} s`,
+  );
   await generator.markStream();
   const cpuBefore = await readServerCpu(pids);
   const started = performance.now();
@@ -273,6 +308,7 @@ async function gatewayRun(o: ScaleOptions, context: ScenarioContext) {
     online,
     afterStream,
     gatewayRss,
+    sweeperStart,
     cpu: serverCpu(cpuBefore, cpuAfter, wallSeconds),
   };
 }
@@ -333,6 +369,8 @@ async function runScale(o: ScaleOptions, context: ScenarioContext): Promise<Scal
       agentsPerSourceAddress: o.agentsPerSourceAddress,
       agentsPerGenerator: o.agentsPerGenerator,
       generatorProcesses: gw.connect.usage.processes,
+      sweeperStartSeconds: gw.sweeperStart.waitedSeconds,
+      sweeperStartAfterFirstRound: gw.sweeperStart.complete,
       redisKeyPrefix: gw.ns.keyPrefix,
       database: gw.database.name,
     },
