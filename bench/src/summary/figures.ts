@@ -7,7 +7,7 @@
 import { OPEN_LOOP_RATES } from '../scenarios/api-latency-report.js';
 
 /** How a value is printed. */
-export type Unit = 'count' | 'rate' | 'ms' | 's' | 'kib' | 'us' | 'percent';
+export type Unit = 'count' | 'rate' | 'ms' | 's' | 'kib' | 'mib' | 'us' | 'percent';
 
 export interface FigureSpec {
   /** What the row says, e.g. "connect rate (agents/s)". */
@@ -245,6 +245,16 @@ export const FIGURES: Record<string, Array<FigureSpec | CaseFigureSpec>> = {
       baseline: 'baseline.rssPerConnectionBytes',
       unit: 'kib',
       target: { text: '<= 4 KB' },
+    },
+    {
+      label: 'gateway RSS peak over the run, all gateways',
+      value: 'gateway.rssOverRun.peakTotalBytes',
+      unit: 'mib',
+    },
+    {
+      label: 'gateway RSS peak over the run, largest gateway',
+      value: 'gateway.rssOverRun.peakProcessBytes',
+      unit: 'mib',
     },
     { label: 'heartbeat latency p99', value: 'heartbeats.latencyMs.p99', unit: 'ms' },
     {

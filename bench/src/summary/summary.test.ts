@@ -59,6 +59,7 @@ describe('bench summary', () => {
     expect(formatValue(3.254, 'ms')).toBe('3.25 ms');
     expect(formatValue(5086, 'ms')).toBe('5.09 s');
     expect(formatValue(4096, 'kib')).toBe('4.00 KiB');
+    expect(formatValue(953_155_584, 'mib')).toBe('909 MiB');
     expect(formatValue(0.5, 'percent')).toBe('50.0 %');
   });
 
@@ -73,6 +74,27 @@ describe('bench summary', () => {
       target: '',
     });
     expect(rows.find((r) => r.figure === 'RSS per held connection')?.ratio).toBe('3.00x');
+  });
+
+  it("gives a scale run's peak gateway RSS, and leaves the rows out of a report that predates it", () => {
+    const scale = (rssOverRun?: object): StoredReport => ({
+      file: 's.json',
+      scenario: 'scale',
+      startedAt: '2026-12-07T12:49:47.328Z',
+      complete: true,
+      gateway: { rssPerConnectionBytes: 2519, ...(rssOverRun ? { rssOverRun } : {}) },
+    });
+    const peaks = (r: StoredReport) =>
+      rowsOf(r)
+        .filter((row) => row.figure.startsWith('gateway RSS peak'))
+        .map((row) => `${row.figure}=${row.value}`);
+    expect(
+      peaks(scale({ peakTotalBytes: 953_155_584, peakProcessBytes: 169_240_576, lastTotalBytes: 1 })),
+    ).toEqual([
+      'gateway RSS peak over the run, all gateways=909 MiB',
+      'gateway RSS peak over the run, largest gateway=161 MiB',
+    ]);
+    expect(peaks(scale())).toEqual([]);
   });
 
   it('rows per case for case lists, with targets met or not', () => {

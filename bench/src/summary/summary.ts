@@ -99,6 +99,8 @@ export function formatValue(value: number, unit: Unit): string {
       return `${fixed(2, value)} s`;
     case 'kib':
       return `${fixed(2, value / 1024)} KiB`;
+    case 'mib':
+      return `${fixed(0, value / 1048576)} MiB`;
     case 'us':
       return `${fixed(0, value)} µs`;
     case 'percent':
