@@ -4,6 +4,7 @@
  * takes a last reading. A reading before or after a phase misses what a process grows to within it
  * (a gateway's heap while Redis and Postgres fall behind); a memory limit is hit by the peak.
  */
+import { startSampler } from '../persistence/sampler.js';
 import { readRssBytes } from './proc.js';
 
 export interface RssPeak {
@@ -31,31 +32,23 @@ async function readOrZero(pid: number): Promise<number> {
   }
 }
 
+const readAll = (pids: readonly number[]): Promise<number[]> => Promise.all(pids.map(readOrZero));
+
 export function startRssPeak(pids: readonly number[], intervalMs = 2000): RssPeakSampler {
-  const peak: RssPeak = { samples: 0, peakTotalBytes: 0, peakProcessBytes: 0, lastTotalBytes: 0 };
-  let reading: Promise<void> = Promise.resolve();
-  const read = (): Promise<void> => {
-    // one reading at a time: a slow /proc read on a saturated host must not pile up
-    reading = reading.then(async () => {
-      const rss = await Promise.all(pids.map(readOrZero));
-      const total = rss.reduce((a, b) => a + b, 0);
-      peak.samples += 1;
-      peak.lastTotalBytes = total;
-      peak.peakTotalBytes = Math.max(peak.peakTotalBytes, total);
-      peak.peakProcessBytes = Math.max(peak.peakProcessBytes, ...rss);
-    });
-    return reading;
-  };
-  void read();
-  const timer = setInterval(() => void read(), intervalMs);
-  timer.unref();
+  // one reading in flight at a time (startSampler): a slow /proc read on a saturated host does not pile up
+  const sampler = startSampler(async () => [await readAll(pids)], intervalMs);
   let stopped: Promise<RssPeak> | null = null;
   return {
     stop() {
       stopped ??= (async () => {
-        clearInterval(timer);
-        await read();
-        return { ...peak };
+        const readings = [...(await sampler.stop()), await readAll(pids)];
+        const totals = readings.map((rss) => rss.reduce((a, b) => a + b, 0));
+        return {
+          samples: readings.length,
+          peakTotalBytes: Math.max(...totals),
+          peakProcessBytes: Math.max(0, ...readings.flat()),
+          lastTotalBytes: totals.at(-1)!,
+        };
       })();
       return stopped;
     },

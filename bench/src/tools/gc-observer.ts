@@ -40,8 +40,8 @@ export function gcLine(stat: GcStatistic, t: number): string {
   });
 }
 
-/** Starts recording into `dir`; returns the file and a function that writes what is pending and stops. */
-export function startGcObserver(dir: string, intervalMs = 1000): { file: string; stop(): void } {
+/** Starts recording into `dir`, `gc-<pid>.jsonl`, until the process exits (the last second is written then). */
+export function startGcObserver(dir: string, intervalMs = 1000): void {
   mkdirSync(dir, { recursive: true });
   const file = join(dir, `gc-${process.pid}.jsonl`);
   const pending: string[] = [
@@ -77,16 +77,11 @@ export function startGcObserver(dir: string, intervalMs = 1000): { file: string;
   };
   const timer = setInterval(() => flush(true), intervalMs);
   timer.unref();
-  let stopped = false;
-  const stop = (): void => {
-    if (stopped) return;
-    stopped = true;
+  process.once('exit', () => {
     clearInterval(timer);
     flush(false);
     delay.disable();
-  };
-  process.once('exit', stop);
-  return { file, stop };
+  });
 }
 
 /** Where the preload writes: `GC_OBSERVER_DIR`, else `<tmpdir>/opamp-gc`. */
