@@ -81,6 +81,46 @@ describe('api process', () => {
     expect(proc.output()).not.toContain(TOKEN);
   });
 
+  it('starts without Redis after its start-up wait and answers from Postgres alone', async () => {
+    const [apiPort, opsPort, deadRedisPort] = await freePorts(3);
+    const api = await startProcess({
+      name: 'api-no-redis',
+      command: process.execPath,
+      args: [MAIN],
+      env: {
+        API_HOST: '127.0.0.1',
+        API_PORT: String(apiPort),
+        METRICS_HOST: '127.0.0.1',
+        METRICS_PORT: String(opsPort),
+        API_AUTH_TOKENS: TOKEN,
+        DATABASE_URL: pg.url,
+        REDIS_URL: `redis://127.0.0.1:${deadRedisPort}`,
+        REDIS_KEY_PREFIX: redisFx.prefix,
+        // the seeded last-seen must not expire however slow the host is (this test is about Redis)
+        OFFLINE_TIMEOUT_SECONDS: '3600',
+        LOG_LEVEL: 'info',
+      },
+      readyUrl: `http://127.0.0.1:${opsPort}/readyz`,
+    });
+    try {
+      expect(api.output()).toContain('Redis not reachable at start');
+      const res = await fetch(`http://127.0.0.1:${apiPort}/api/v1/agents/${FLEET.fresh}/status`, {
+        headers: { authorization: `Bearer ${TOKEN}` },
+      });
+      expect(res.status).toBe(200);
+      expect(await res.json()).toMatchObject({
+        id: FLEET.fresh,
+        status: 'online',
+        last_seen_source: 'postgres',
+        connected: null,
+        gateway_id: null,
+        presence_available: false,
+      });
+    } finally {
+      expect(await api.stop('SIGTERM')).toBe(0);
+    }
+  });
+
   it('exits with 2 on an invalid configuration, naming the variable', async () => {
     const child = spawn(process.execPath, [MAIN], {
       env: { ...process.env, API_PORT: 'eighty', API_AUTH_TOKENS: 's3cr3t' },

@@ -5,7 +5,7 @@
  */
 import { loadApiConfig, loadConfigOrExit } from '@opamp-fleet/config';
 import { createDb } from '@opamp-fleet/db';
-import { createPresenceRedis } from '@opamp-fleet/presence';
+import { createPresenceRedis, waitForRedis } from '@opamp-fleet/presence';
 import { createLogger, createMetricsRegistry, exitOnCrash, stopOnSignals } from '@opamp-fleet/telemetry';
 import { createApi } from './api.js';
 
@@ -31,6 +31,15 @@ const database = createDb(config.databaseUrl, {
 });
 
 exitOnCrash(logger);
+
+/**
+ * How long start-up waits for Redis before the API listens: its first requests then find a connected
+ * client. Without Redis it still starts and answers from Postgres alone (`presence_available: false`).
+ */
+const REDIS_START_WAIT_MS = 5000;
+if (!(await waitForRedis(redis, REDIS_START_WAIT_MS))) {
+  logger.warn('Redis not reachable at start; answering from Postgres alone until it is');
+}
 
 const api = createApi(config, { logger, registry, db: database.db, redis });
 try {

@@ -4,7 +4,7 @@
  * 3 when the server cannot start (uWebSockets.js fallback refused, port in use).
  */
 import { loadConfigOrExit, loadGatewayConfig } from '@opamp-fleet/config';
-import { createPresenceRedis } from '@opamp-fleet/presence';
+import { createPresenceRedis, waitForRedis } from '@opamp-fleet/presence';
 import { createQueueRedis } from '@opamp-fleet/queue';
 import {
   createLogger,
@@ -41,10 +41,7 @@ const REDIS_START_WAIT_MS = 5000;
 
 let gateway: ReturnType<typeof createGateway>;
 try {
-  await Promise.race([
-    new Promise((resolve) => redis.once('ready', resolve)),
-    new Promise((resolve) => setTimeout(resolve, REDIS_START_WAIT_MS).unref()),
-  ]);
+  await waitForRedis(redis, REDIS_START_WAIT_MS);
   gateway = createGateway(config, { redis, queueRedis, logger, metricsRegistry });
   await gateway.listen();
 } catch (err) {

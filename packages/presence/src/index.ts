@@ -53,7 +53,7 @@ export {
   type PresenceWriterOptions,
   readLastSeen,
 } from './presence-writer.js';
-export { createPresenceRedis, type PresenceRedisOptions } from './redis-client.js';
+export { createPresenceRedis, type PresenceRedisOptions, waitForRedis } from './redis-client.js';
 export { createRedisEpoch, type EpochCheck, type RedisEpoch, type RedisEpochOptions } from './redis-epoch.js';
 export {
   type AdvanceResult,

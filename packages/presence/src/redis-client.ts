@@ -46,3 +46,25 @@ export function createPresenceRedis(options: PresenceRedisOptions): Redis {
   if (options.onError) redis.on('error', options.onError);
   return redis;
 }
+
+/**
+ * Resolves once `redis` is ready (true) or after `timeoutMs` (false), whichever comes first; the
+ * client keeps connecting in the background either way. Processes call it before they report
+ * ready, so their first requests do not meet a client that is still connecting (commands fail fast
+ * while it is), yet they still start when Redis is down.
+ */
+export function waitForRedis(redis: Redis, timeoutMs: number): Promise<boolean> {
+  if (redis.status === 'ready') return Promise.resolve(true);
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      redis.off('ready', onReady);
+      resolve(false);
+    }, timeoutMs);
+    timer.unref();
+    function onReady() {
+      clearTimeout(timer);
+      resolve(true);
+    }
+    redis.once('ready', onReady);
+  });
+}
