@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { ProcessStartError, stopAllProcesses } from '@opamp-fleet/testkit';
 import { ArgsError, commandLine } from './args.js';
 import { GeneratorLimitError } from './load/create-generator.js';
+import { calibrateHost } from './report/environment.js';
 import { resultBaseName, withChartLinks, writeResult } from './report/write.js';
 import { Cleanup } from './scenarios/cleanup.js';
 import { findScenario, registryUsage, SCENARIO_REGISTRY } from './scenarios/index.js';
@@ -71,6 +72,8 @@ async function main(argv: readonly string[]): Promise<number> {
     process.stdout.write(`usage: pnpm bench ${scenario.name} [options]\n${scenario.usage}\n`);
     return 0;
   }
+  // timed before the scenario starts any process, so the run's own load is not in the reading
+  calibrateHost();
   let output: ScenarioOutput;
   try {
     output = await scenario.run(argv, {

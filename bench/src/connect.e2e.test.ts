@@ -90,6 +90,10 @@ describe('pnpm bench connect', () => {
     );
     expect(report.environment.cpuCount).toBeGreaterThan(0);
     expect(report.environment.nodeVersion).toBe(process.version);
+    expect(report.environment.hostSpeed?.rounds).toBe(7);
+    expect(report.environment.hostSpeed?.roundMedianMs).toBeGreaterThanOrEqual(
+      report.environment.hostSpeed?.roundMinMs ?? Number.POSITIVE_INFINITY,
+    );
     expectWellFormed(report.gateway, 50, 1);
     expectWellFormed(report.baseline, 50, 1);
     const { connectRate, latencyP50, latencyP99, ...resourceRatios } = report.ratios!;

@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import os from 'node:os';
+import { type HostSpeed, measureHostSpeed } from '../metrics/host-speed.js';
 import { readOpenFileLimits } from '../metrics/proc.js';
 import type { Environment } from './types.js';
 
@@ -9,6 +10,17 @@ function git(args: string[]): string | null {
   } catch {
     return null;
   }
+}
+
+let hostSpeed: HostSpeed | null = null;
+
+/**
+ * This host's speed on the calibration workload, timed once per process: the CLI calls it before a
+ * scenario starts anything (a quiet box, not the run's own load); later calls return that reading.
+ */
+export function calibrateHost(): HostSpeed {
+  hostSpeed ??= measureHostSpeed();
+  return hostSpeed;
 }
 
 /** The machine and code a run was measured on. */
@@ -26,5 +38,6 @@ export async function collectEnvironment(now: Date): Promise<Environment> {
     gitDirty: status === null ? null : status !== '',
     openFileLimit: (await readOpenFileLimits()).soft,
     loadAverage1m: os.loadavg()[0] ?? 0,
+    hostSpeed: calibrateHost(),
   };
 }

@@ -1,3 +1,4 @@
+import type { HostSpeed } from '../metrics/host-speed.js';
 import type { Summary } from '../metrics/stats.js';
 import type { ConnectReport, Environment, TargetRun } from './types.js';
 
@@ -35,7 +36,13 @@ export function environmentLine(env: Environment): string {
     env.gitCommit === null
       ? 'unknown commit'
       : `commit ${env.gitCommit.slice(0, 12)}${env.gitDirty ? ' (dirty)' : ''}`;
-  return `${env.date} · ${commit} · Node ${env.nodeVersion} · ${env.cpuCount} x ${env.cpuModel} · ${env.os} · ${fmt(env.totalMemoryBytes / 1024 ** 3)} GiB · load ${fmt(env.loadAverage1m, 2)}`;
+  const speed = env.hostSpeed === undefined ? '' : ` · ${hostSpeedText(env.hostSpeed)}`;
+  return `${env.date} · ${commit} · Node ${env.nodeVersion} · ${env.cpuCount} x ${env.cpuModel} · ${env.os} · ${fmt(env.totalMemoryBytes / 1024 ** 3)} GiB · load ${fmt(env.loadAverage1m, 2)}${speed}`;
+}
+
+/** The calibration timing as reports print it (lower is a faster host). */
+export function hostSpeedText(speed: HostSpeed): string {
+  return `calibration round ${fmt(speed.roundMedianMs, 1)} ms (fastest ${fmt(speed.roundMinMs, 1)})`;
 }
 
 type Row = [label: string, pick: (run: TargetRun) => string, ratio?: string];

@@ -179,6 +179,12 @@ describe('formatConnectMarkdown', () => {
     expect(md).toContain('# connect: 100 agents, 1 server process per target');
     expect(md).toContain('commit 0123456789ab ·');
     expect(md).toContain('· 8 GiB · load 0.50');
+    expect(md).not.toContain('calibration'); // a report that predates the reading
+    const measured = report(buildTargetRun(raw('gateway', 2)), buildTargetRun(raw('baseline', 1)));
+    measured.environment.hostSpeed = { rounds: 7, roundMedianMs: 22.44, roundMinMs: 20.06 };
+    expect(formatConnectMarkdown(measured)).toContain(
+      '· load 0.50 · calibration round 22.4 ms (fastest 20.1)',
+    );
     expect(md).toContain('| | gateway | baseline (raw uWS echo) | gateway / baseline |');
     expect(md).toContain('| connect rate (agents/s) | 100 | 200 | 0.50x |');
     expect(md).toContain('| heartbeat latency p99 (ms) | 198.00 | 99.00 | 2.00x |');

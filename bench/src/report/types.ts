@@ -1,4 +1,5 @@
 import type { TargetKind } from '../args.js';
+import type { HostSpeed } from '../metrics/host-speed.js';
 import type { Summary } from '../metrics/stats.js';
 import type { Timeline } from '../metrics/timeline.js';
 import type { Point } from './svg.js';
@@ -91,6 +92,8 @@ export interface Environment {
   openFileLimit: number;
   /** 1-minute load average when the run started: other work on the box skews the numbers. */
   loadAverage1m: number;
+  /** The calibration workload's timing before the run (absent in reports that predate it). */
+  hostSpeed?: HostSpeed;
 }
 
 export const CONNECT_REPORT_SCHEMA = 'opamp-fleet/bench-connect@1';

@@ -147,6 +147,10 @@ describe('bench summary', () => {
     expect(text).toContain(
       '[b.md](b.md) - `pnpm bench ws-vs-baseline`, 2026-11-25T11:00Z, commit abcdef0, load 1.3',
     );
+    const calibrated = wsReport('2026-11-25T11:00:00.000Z', 2000, {
+      environment: { ...environment, hostSpeed: { roundMedianMs: 22.44 } },
+    });
+    expect(formatSummary([calibrated])).toContain('commit abcdef0, load 1.3, calibration round 22.4 ms\n');
   });
 
   it('counts a run whose options only choose where the result goes as a default run', async () => {

@@ -17,6 +17,7 @@ export interface StoredReport {
     gitCommit?: string | null;
     gitDirty?: boolean | null;
     loadAverage1m?: number;
+    hostSpeed?: { roundMedianMs?: number };
   };
   [key: string]: unknown;
 }
@@ -177,8 +178,10 @@ export function formatSummary(all: readonly StoredReport[]): string {
       ? `${e.gitCommit.slice(0, 7)}${e.gitDirty ? '+changes' : ''}`
       : 'unknown commit';
     const load = e.loadAverage1m === undefined ? '' : `, load ${e.loadAverage1m.toFixed(1)}`;
+    const median = e.hostSpeed?.roundMedianMs;
+    const speed = typeof median === 'number' ? `, calibration round ${median.toFixed(1)} ms` : '';
     const md = r.file.replace(/\.json$/, '.md');
-    return `- \`${r.scenario}\`: [${md}](${md}) - \`${r.command ?? `pnpm bench ${r.scenario}`}\`, ${r.startedAt.slice(0, 16)}Z, commit ${commit}${load}${r.complete ? '' : ', **incomplete run**'}`;
+    return `- \`${r.scenario}\`: [${md}](${md}) - \`${r.command ?? `pnpm bench ${r.scenario}`}\`, ${r.startedAt.slice(0, 16)}Z, commit ${commit}${load}${speed}${r.complete ? '' : ', **incomplete run**'}`;
   });
   return [
     '# Latest bench results',
