@@ -57,6 +57,8 @@ describe('pnpm bench offline-detection', () => {
       expect(c.decisionToVisibleMs.count).toBe(3);
       expect(c.decisionToVisibleMs.p50).toBeGreaterThanOrEqual(0);
       expect(c.rawUpdateMs).toBeGreaterThan(0);
+      expect(c.lastMessageSpanMs).toBeGreaterThanOrEqual(0);
+      expect(c.lastMessageSpanMs).toBeLessThan(60_000);
       for (const [path, n] of numbersIn({
         fromLastMessageMs: c.fromLastMessageMs,
         fromDeadlineMs: c.fromDeadlineMs ?? {},

@@ -1,3 +1,4 @@
+import { environmentLine } from '../report/markdown.js';
 import type { Environment } from '../report/types.js';
 import type { InsideApi } from './api-inside.js';
 import type { EndpointResult, OpenLoopResult } from './api-load.js';
@@ -95,9 +96,7 @@ export function formatApiMarkdown(report: ApiLatencyReport): string {
     '',
     `Reproduce: \`${report.command}\``,
     '',
-    `Environment: ${env.cpuCount}x ${env.cpuModel}, ${(env.totalMemoryBytes / 2 ** 30).toFixed(1)} GiB, ` +
-      `${env.os}, Node ${env.nodeVersion}, commit ${env.gitCommit ?? 'unknown'}${env.gitDirty ? ' (dirty)' : ''}, ` +
-      `load average ${env.loadAverage1m.toFixed(2)} (1 min, at start)`,
+    `Environment: ${environmentLine(env)}`,
     '',
     `Fleet: ${report.fleet.agents} agents (${report.fleet.online} online, ${report.fleet.offline} offline), ` +
       `seeded in ${f(report.fleet.seedSeconds, 1)} s. Setup: ${Object.entries(report.settings)

@@ -26,6 +26,7 @@ describe('buildOfflineCase', () => {
     // the third agent has no transition row: left out of the split, not of the detection
     expect(c.toDecisionMs).toMatchObject({ count: 2, p50: 3100, max: 3300 });
     expect(c.decisionToVisibleMs).toMatchObject({ count: 2, p50: 100, max: 200 });
+    expect(c.lastMessageSpanMs).toBe(3000); // every agent's last message counts, detected or not
     expect(c.p99OverRawUpdate).toBe(250);
     expect(c.target).toEqual([
       { name: 'silent loss p99 from last heartbeat', limitMs: 5000, p99Ms: 3500, met: true },
@@ -37,8 +38,8 @@ describe('buildOfflineCase', () => {
     const c = buildOfflineCase({
       profile: 'fast',
       mode: 'graceful',
-      lastSentMs: [1000, 1000],
-      offlineSeenMs: [1100, 2500],
+      lastSentMs: [1000, 1250],
+      offlineSeenMs: [1350, 2750],
       decidedMs: [1040, 2300],
       reasons: { agent_disconnect: 2 },
       rawUpdateMs: 0.5,
@@ -47,8 +48,9 @@ describe('buildOfflineCase', () => {
     });
     expect(c.detectedFraction).toBe(1);
     expect(c.fromDeadlineMs).toBeNull();
-    expect(c.toDecisionMs).toMatchObject({ count: 2, p50: 40, max: 1300 });
-    expect(c.decisionToVisibleMs).toMatchObject({ count: 2, p50: 60, max: 200 });
+    expect(c.lastMessageSpanMs).toBe(250);
+    expect(c.toDecisionMs).toMatchObject({ count: 2, p50: 40, max: 1050 });
+    expect(c.decisionToVisibleMs).toMatchObject({ count: 2, p50: 310, max: 450 });
     expect(c.p99OverRawUpdate).toBe(3000);
     expect(c.target).toEqual([{ name: 'graceful close p99', limitMs: 1000, p99Ms: 1500, met: false }]);
   });
@@ -110,8 +112,8 @@ describe('formatOfflineMarkdown', () => {
     const md = formatOfflineMarkdown(report);
     expect(md).toContain('| fast (1/3 s) | graceful | 1 | 100.0 % | 120 | 120 | 120 | n/a |');
     expect(md).toContain('- fast graceful 1: graceful close p99 120 ms (target < 1000) met');
-    expect(md).toContain('| fast | graceful | 1 | 30 | 30 | 90 | 90 |');
+    expect(md).toContain('| fast | graceful | 1 | 0 | 30 | 30 | 90 | 90 |');
     expect(md).toContain('- FAILED fast silent 10000: boom');
-    expect(md).toContain('load average 1.50');
+    expect(md).toContain('· load 1.50');
   });
 });

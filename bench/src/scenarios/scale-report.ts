@@ -3,6 +3,7 @@ import type { HostCpuUsage } from '../metrics/host-cpu.js';
 import type { RssPeak } from '../metrics/rss-peak.js';
 import { ratio, type Summary } from '../metrics/stats.js';
 import type { Timeline } from '../metrics/timeline.js';
+import { environmentLine } from '../report/markdown.js';
 import type { Environment, PhaseUsage } from '../report/types.js';
 
 export const SCALE_REPORT_SCHEMA = 'opamp-fleet/bench-scale@1';
@@ -178,7 +179,7 @@ export function formatScaleMarkdown(r: ScaleReport): string {
   const lines = [
     `# scale: ${num(s.agents)} agents, ${s.gateways} gateway processes`,
     '',
-    `${r.startedAt} · commit ${e.gitCommit?.slice(0, 12) ?? 'unknown'}${e.gitDirty ? ' (dirty)' : ''} · Node ${e.nodeVersion} · ${e.cpuCount} x ${e.cpuModel} · ${e.os} · load ${num(e.loadAverage1m, 2)} at start, ${num(r.loadAverageEnd1m, 2)} at end`,
+    `${environmentLine(e)} · load at end ${num(r.loadAverageEnd1m, 2)}`,
     '',
     `${s.gateways} gateways (one port), ${s.workers} worker, ${s.sweepers} sweeper (offline timeout ${s.offlineTimeoutSeconds} s${sweeperStarted(s)}), ` +
       `heartbeat every ${s.heartbeatSeconds} s ± ${num(s.jitter * 100)} % for ${s.durationSeconds} s; ` +
