@@ -39,26 +39,32 @@ afterAll(async () => {
   await Promise.all([redisFx?.stop(), pg?.stop()]);
 });
 
+/** The built API on the given ports against the test's Postgres and Redis (`env` overrides). */
+function startApi(name: string, apiPort: number, opsPort: number, env: Record<string, string> = {}) {
+  return startProcess({
+    name,
+    command: process.execPath,
+    args: [MAIN],
+    env: {
+      API_HOST: '127.0.0.1',
+      API_PORT: String(apiPort),
+      METRICS_HOST: '127.0.0.1',
+      METRICS_PORT: String(opsPort),
+      API_AUTH_TOKENS: TOKEN,
+      DATABASE_URL: pg.url,
+      REDIS_URL: redisFx.url,
+      REDIS_KEY_PREFIX: redisFx.prefix,
+      LOG_LEVEL: 'info',
+      ...env,
+    },
+    readyUrl: `http://127.0.0.1:${opsPort}/readyz`,
+  });
+}
+
 describe('api process', () => {
   it('answers /status and /metrics, and stops on SIGTERM', async () => {
     const [apiPort, opsPort] = await freePorts(2);
-    proc = await startProcess({
-      name: 'api',
-      command: process.execPath,
-      args: [MAIN],
-      env: {
-        API_HOST: '127.0.0.1',
-        API_PORT: String(apiPort),
-        METRICS_HOST: '127.0.0.1',
-        METRICS_PORT: String(opsPort),
-        API_AUTH_TOKENS: TOKEN,
-        DATABASE_URL: pg.url,
-        REDIS_URL: redisFx.url,
-        REDIS_KEY_PREFIX: redisFx.prefix,
-        LOG_LEVEL: 'info',
-      },
-      readyUrl: `http://127.0.0.1:${opsPort}/readyz`,
-    });
+    proc = await startApi('api', apiPort, opsPort);
     const base = `http://127.0.0.1:${apiPort}/api/v1`;
     const status = await fetch(`${base}/agents/${FLEET.fresh}/status`, {
       headers: { authorization: `Bearer ${TOKEN}` },
@@ -83,24 +89,10 @@ describe('api process', () => {
 
   it('starts without Redis after its start-up wait and answers from Postgres alone', async () => {
     const [apiPort, opsPort, deadRedisPort] = await freePorts(3);
-    const api = await startProcess({
-      name: 'api-no-redis',
-      command: process.execPath,
-      args: [MAIN],
-      env: {
-        API_HOST: '127.0.0.1',
-        API_PORT: String(apiPort),
-        METRICS_HOST: '127.0.0.1',
-        METRICS_PORT: String(opsPort),
-        API_AUTH_TOKENS: TOKEN,
-        DATABASE_URL: pg.url,
-        REDIS_URL: `redis://127.0.0.1:${deadRedisPort}`,
-        REDIS_KEY_PREFIX: redisFx.prefix,
-        // the seeded last-seen must not expire however slow the host is (this test is about Redis)
-        OFFLINE_TIMEOUT_SECONDS: '3600',
-        LOG_LEVEL: 'info',
-      },
-      readyUrl: `http://127.0.0.1:${opsPort}/readyz`,
+    const api = await startApi('api-no-redis', apiPort, opsPort, {
+      REDIS_URL: `redis://127.0.0.1:${deadRedisPort}`,
+      // the seeded last-seen must not expire however slow the host is (this test is about Redis)
+      OFFLINE_TIMEOUT_SECONDS: '3600',
     });
     try {
       expect(api.output()).toContain('Redis not reachable at start');
