@@ -3,7 +3,7 @@ import swagger from '@fastify/swagger';
 import type { ApiConfig } from '@opamp-fleet/config';
 import type { Db } from '@opamp-fleet/db';
 import { createCommandBus, createConnectionRegistry } from '@opamp-fleet/presence';
-import { type Logger, type OpsServer, type Registry, startOpsServer } from '@opamp-fleet/telemetry';
+import { type Logger, type OpsServer, type Registry, startOpsServer, throttle } from '@opamp-fleet/telemetry';
 import Fastify, { type FastifyInstance, LogController } from 'fastify';
 import type { Redis } from 'ioredis';
 import { bearerAuthHook } from './auth.js';
@@ -68,7 +68,9 @@ export function createApi(config: ApiConfig, deps: ApiDeps): Api {
   }) as unknown as FastifyInstance;
   const registry = createConnectionRegistry({ redis: deps.redis, keyPrefix: config.redisKeyPrefix });
   const bus = createCommandBus({ redis: deps.redis, keyPrefix: config.redisKeyPrefix });
-  let lastFailureLog = 0;
+  const logFallback = throttle(10_000, (suppressed: number, err: unknown) =>
+    log.warn({ err, suppressed }, 'Redis read failed; answering from Postgres alone'),
+  );
   const ctx: RouteContext = {
     config,
     db: deps.db,
@@ -82,9 +84,7 @@ export function createApi(config: ApiConfig, deps: ApiDeps): Api {
       keyPrefix: config.redisKeyPrefix,
       onFailure: (err) => {
         metrics.presenceFallbacks.inc();
-        if (Date.now() - lastFailureLog < 10_000) return;
-        lastFailureLog = Date.now();
-        log.warn({ err }, 'Redis read failed; answering from Postgres alone');
+        logFallback(err);
       },
     }),
   };

@@ -6,24 +6,28 @@
 import { loadApiConfig, loadConfigOrExit } from '@opamp-fleet/config';
 import { createDb } from '@opamp-fleet/db';
 import { createPresenceRedis, waitForRedis } from '@opamp-fleet/presence';
-import { createLogger, createMetricsRegistry, exitOnCrash, stopOnSignals } from '@opamp-fleet/telemetry';
+import {
+  createLogger,
+  createMetricsRegistry,
+  exitOnCrash,
+  stopOnSignals,
+  throttle,
+} from '@opamp-fleet/telemetry';
 import { createApi } from './api.js';
 
 const config = loadConfigOrExit(loadApiConfig);
 const logger = createLogger({ name: 'opamp-api', level: config.logLevel });
 const registry = createMetricsRegistry({ service: 'api' });
-let lastRedisError = 0;
+const redisLog = throttle(10_000, (suppressed: number, err: Error) =>
+  logger.warn({ err, suppressed }, 'redis connection error'),
+);
 const redis = createPresenceRedis({
   url: config.redisUrl,
   connectionName: `opamp-api:${process.pid}`,
   commandTimeoutMs: config.redisCommandTimeoutMs,
   // the reads of a request (and of concurrent requests) issued in one tick go out in one write
   redisOptions: { enableAutoPipelining: true },
-  onError: (err) => {
-    if (Date.now() - lastRedisError < 10_000) return;
-    lastRedisError = Date.now();
-    logger.warn({ err }, 'redis connection error');
-  },
+  onError: redisLog,
 });
 const database = createDb(config.databaseUrl, {
   max: config.databasePoolMax,
