@@ -33,6 +33,8 @@ describe('pnpm bench scale', () => {
       String(AGENTS),
       '--gateways',
       '2',
+      '--workers',
+      '2',
       '--agents-per-generator',
       '150', // two generator processes: the sharded path
       '--heartbeat',
@@ -60,7 +62,7 @@ describe('pnpm bench scale', () => {
     expect(report.schema).toBe('opamp-fleet/bench-scale@1');
     expect(report.command).toBe(`pnpm bench ${args.join(' ')}`);
     expect(report.environment.cpuCount).toBeGreaterThan(0);
-    expect(report.settings).toMatchObject({ agents: AGENTS, gateways: 2, workers: 1, sweepers: 1 });
+    expect(report.settings).toMatchObject({ agents: AGENTS, gateways: 2, workers: 2, sweepers: 1 });
     // the sweeper started once every agent's first heartbeat was answered, not before one interval
     // (1 s + 10 % + 1 s slack)
     expect(report.settings.sweeperStartAfterFirstRound).toBe(true);

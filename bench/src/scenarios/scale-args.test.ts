@@ -7,6 +7,7 @@ describe('parseScaleArgs', () => {
     expect(parseScaleArgs(['scale'])).toMatchObject({
       agents: 100_000,
       gateways: 6,
+      workers: 1,
       heartbeatSeconds: 30,
       durationSeconds: 60,
       offlineTimeoutSeconds: 90,
@@ -21,6 +22,7 @@ describe('parseScaleArgs', () => {
       durationSeconds: 4,
       offlineTimeoutSeconds: 60,
     });
+    expect(parseScaleArgs(['scale', '--workers', '3'])).toMatchObject({ workers: 3 });
     expect(parseScaleArgs(['scale', '--no-baseline', '--json', '--out', 'x'])).toMatchObject({
       baseline: false,
       json: true,
@@ -33,5 +35,7 @@ describe('parseScaleArgs', () => {
     expect(() => parseScaleArgs(['scale', '--transport', 'http'])).toThrow(ArgsError);
     expect(() => parseScaleArgs(['scale', 'extra'])).toThrow(ArgsError);
     expect(() => parseScaleArgs(['scale', '--agents', '0'])).toThrow(ArgsError);
+    expect(() => parseScaleArgs(['scale', '--workers', '0'])).toThrow(/workers/);
+    expect(() => parseScaleArgs(['scale', '--workers', '17'])).toThrow(/workers/);
   });
 });

@@ -10,6 +10,8 @@ export const AGENTS_PER_GATEWAY = 18_000;
 export interface ScaleOptions {
   agents: number;
   gateways: number;
+  /** Worker processes writing the event batches and the heartbeat flush. */
+  workers: number;
   heartbeatSeconds: number;
   durationSeconds: number;
   /** The sweeper's OFFLINE_TIMEOUT_SECONDS. */
@@ -26,6 +28,7 @@ export interface ScaleOptions {
 
 export const SCALE_USAGE = `  --agents N                  WebSocket agents (default 100000)
   --gateways G                gateway processes sharing one port (default ceil(N / ${AGENTS_PER_GATEWAY}))
+  --workers W                 worker processes (default 1)
   --heartbeat S               heartbeat interval of every agent, ±10 % (default 30)
   --duration S                heartbeat phase (default 2 intervals)
   --offline-timeout S         the sweeper's offline timeout (default max(60, 3 intervals))
@@ -43,6 +46,7 @@ function parse(argv: readonly string[]) {
     options: {
       agents: { type: 'string' },
       gateways: { type: 'string' },
+      workers: { type: 'string' },
       heartbeat: { type: 'string' },
       duration: { type: 'string' },
       'offline-timeout': { type: 'string' },
@@ -74,6 +78,7 @@ export function parseScaleArgs(argv: readonly string[]): ScaleOptions {
   return {
     agents,
     gateways,
+    workers: positiveInteger('workers', values.workers, 1, 16),
     heartbeatSeconds,
     durationSeconds: positiveInteger('duration', values.duration, 2 * heartbeatSeconds, 86_400),
     offlineTimeoutSeconds: positiveInteger(

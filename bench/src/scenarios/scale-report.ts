@@ -181,7 +181,7 @@ export function formatScaleMarkdown(r: ScaleReport): string {
     '',
     `${environmentLine(e)} · load at end ${num(r.loadAverageEnd1m, 2)}`,
     '',
-    `${s.gateways} gateways (one port), ${s.workers} worker, ${s.sweepers} sweeper (offline timeout ${s.offlineTimeoutSeconds} s${sweeperStarted(s)}), ` +
+    `${s.gateways} gateways (one port), ${s.workers} worker${s.workers === 1 ? '' : 's'}, ${s.sweepers} sweeper (offline timeout ${s.offlineTimeoutSeconds} s${sweeperStarted(s)}), ` +
       `heartbeat every ${s.heartbeatSeconds} s ± ${num(s.jitter * 100)} % for ${s.durationSeconds} s; ` +
       `${s.generatorProcesses} generator process(es), ${num(s.agentsPerSourceAddress)} agents per source address, ` +
       `${s.dialConcurrency} handshakes in flight in all. Complete: **${r.complete ? 'yes' : 'no'}**.`,
@@ -210,7 +210,7 @@ export function formatScaleMarkdown(r: ScaleReport): string {
           `| gateway RSS over the run, connect to the end of the online check (MiB): peak of all / of the largest process; all at the end | ${mib(g.rssOverRun.peakTotalBytes)} / ${mib(g.rssOverRun.peakProcessBytes)}; ${mib(g.rssOverRun.lastTotalBytes)} |`,
         ]
       : []),
-    `| CPU: gateways / worker / Redis / Postgres (% of a core, processes) | ${cpu(r.cpu.gateways)} / ${cpu(r.cpu.workers)} / ${cpu(r.cpu.redis)} / ${cpu(r.cpu.postgres)} |`,
+    `| CPU: gateways / workers / Redis / Postgres (% of a core, processes) | ${cpu(r.cpu.gateways)} / ${cpu(r.cpu.workers)} / ${cpu(r.cpu.redis)} / ${cpu(r.cpu.postgres)} |`,
     `| server CPU per answered heartbeat (µs) | ${num(r.cpu.serverMicrosPerHeartbeat)} |`,
     `| host busy (% of all cores), CPU pressure | ${num(r.cpu.host.busyPercent, 1)} %, ${r.cpu.host.pressurePercent === null ? 'n/a' : `${num(r.cpu.host.pressurePercent, 1)} %`} |`,
     `| generator CPU during the phase, RSS | ${gen(g.generatorStream)}, ${mib(g.generatorRssBytes)} MiB |`,

@@ -227,14 +227,14 @@ async function gatewayRun(o: ScaleOptions, context: ScenarioContext) {
       keyPrefix: ns.keyPrefix,
     }).then((g) => cleanup.track(g, (x) => x.stop())),
     startWorkers({
-      processes: 1,
+      processes: o.workers,
       redisUrl: context.redisUrl,
       keyPrefix: ns.keyPrefix,
       databaseUrl: database.url,
     }).then((w) => cleanup.track(w, (x) => x.stop())),
   ]);
   context.progress(
-    `servers up: ${o.gateways} gateway(s), 1 worker, database ${database.name}, Redis prefix ${ns.keyPrefix}`,
+    `servers up: ${o.gateways} gateway(s), ${o.workers} worker(s), database ${database.name}, Redis prefix ${ns.keyPrefix}`,
   );
   // the gateways' memory over the whole run: it can grow most while Redis and Postgres fall behind
   const rssPeak = startRssPeak(gateways.pids);
@@ -359,7 +359,7 @@ async function runScale(o: ScaleOptions, context: ScenarioContext): Promise<Scal
     settings: {
       agents,
       gateways: o.gateways,
-      workers: 1,
+      workers: o.workers,
       sweepers: 1,
       heartbeatSeconds: o.heartbeatSeconds,
       jitter: JITTER,
