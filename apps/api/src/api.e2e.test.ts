@@ -64,7 +64,7 @@ function startApi(name: string, apiPort: number, opsPort: number, env: Record<st
 describe('api process', () => {
   it('answers /status and /metrics, and stops on SIGTERM', async () => {
     const [apiPort, opsPort] = await freePorts(2);
-    proc = await startApi('api', apiPort, opsPort);
+    proc = await startApi('api', apiPort!, opsPort!);
     const base = `http://127.0.0.1:${apiPort}/api/v1`;
     const status = await fetch(`${base}/agents/${FLEET.fresh}/status`, {
       headers: { authorization: `Bearer ${TOKEN}` },
@@ -89,7 +89,7 @@ describe('api process', () => {
 
   it('starts without Redis after its start-up wait and answers from Postgres alone', async () => {
     const [apiPort, opsPort, deadRedisPort] = await freePorts(3);
-    const api = await startApi('api-no-redis', apiPort, opsPort, {
+    const api = await startApi('api-no-redis', apiPort!, opsPort!, {
       REDIS_URL: `redis://127.0.0.1:${deadRedisPort}`,
       // the seeded last-seen must not expire however slow the host is (this test is about Redis)
       OFFLINE_TIMEOUT_SECONDS: '3600',
