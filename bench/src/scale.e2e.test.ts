@@ -86,6 +86,7 @@ describe('pnpm bench scale', () => {
     // where the agents stood when the check ended: all online, every connect written, no batch left
     const atEnd = report.online.atEnd!;
     expect(atEnd.byStatus).toEqual([{ status: 'online', reason: 'connected', agents: AGENTS }]);
+    expect(atEnd).toMatchObject({ workers: 2, workersAnswered: 2 });
     expect(atEnd.connectionOpenedWritten).toBeGreaterThanOrEqual(AGENTS);
     expect(atEnd.eventJobsWaiting).toBeGreaterThanOrEqual(0);
     expect(markdown).toContain(`agents by stored status online (connected) ${AGENTS};`);

@@ -55,17 +55,20 @@ export function readWorkerScrape(samples: readonly PromSample[]): WorkerScrape {
   };
 }
 
-/** One worker's metrics, or null when it does not answer in time. */
-export async function scrapeWorker(url: string): Promise<WorkerScrape | null> {
+/** One worker's metrics, or null when it does not answer within `timeoutMs` (default 1 s). */
+export async function scrapeWorker(url: string, timeoutMs = SCRAPE_TIMEOUT_MS): Promise<WorkerScrape | null> {
   try {
-    return readWorkerScrape(await scrapePrometheus(url, SCRAPE_TIMEOUT_MS));
+    return readWorkerScrape(await scrapePrometheus(url, timeoutMs));
   } catch {
     return null;
   }
 }
 
-export function scrapeWorkers(urls: readonly string[]): Promise<Array<WorkerScrape | null>> {
-  return Promise.all(urls.map((url) => scrapeWorker(url)));
+export function scrapeWorkers(
+  urls: readonly string[],
+  timeoutMs = SCRAPE_TIMEOUT_MS,
+): Promise<Array<WorkerScrape | null>> {
+  return Promise.all(urls.map((url) => scrapeWorker(url, timeoutMs)));
 }
 
 /** Counter totals over the workers that answered (gauges of the shared queue and lag are left out). */

@@ -102,7 +102,10 @@ export interface ScaleReport {
     atEnd?: {
       /** Agents of the run's database by stored status and status_reason, most first. */
       byStatus: Array<{ status: string; reason: string | null; agents: number }>;
-      /** connection_opened events the workers had written (null: no worker answered its scrape). */
+      /** Worker processes, and those that answered the scrape (absent in older reports). */
+      workers?: number;
+      workersAnswered?: number;
+      /** connection_opened events the workers that answered had written (null: none answered). */
       connectionOpenedWritten: number | null;
       /** Event batches queued for the workers, not yet taken (null: no worker answered). */
       eventJobsWaiting: number | null;
@@ -170,6 +173,13 @@ function sweeperStarted(s: ScaleReport['settings']): string {
 }
 
 /** The Markdown summary of a `scale` run. */
+/** Says so when only some workers answered the scrape at the end of the check (their sum is partial). */
+export function partialScrape(end: NonNullable<ScaleReport['online']['atEnd']>): string {
+  const { workers, workersAnswered } = end;
+  if (workers === undefined || workersAnswered === undefined || workersAnswered === workers) return '';
+  return ` (counted by ${workersAnswered} of ${workers} workers: the others did not answer their scrape)`;
+}
+
 export function formatScaleMarkdown(r: ScaleReport): string {
   const s = r.settings;
   const e = r.environment;
@@ -226,7 +236,7 @@ export function formatScaleMarkdown(r: ScaleReport): string {
       )
       .join(', ');
     lines.push(
-      `When the online check ended: agents by stored status ${statuses || 'none'}; connection_opened events written ${num(end.connectionOpenedWritten)} of ${num(r.connect.connected)} connections; event batches waiting for a worker ${num(end.eventJobsWaiting)}.`,
+      `When the online check ended: agents by stored status ${statuses || 'none'}; connection_opened events written ${num(end.connectionOpenedWritten)} of ${num(r.connect.connected)} connections${partialScrape(end)}; event batches waiting for a worker ${num(end.eventJobsWaiting)}.`,
       '',
     );
   }

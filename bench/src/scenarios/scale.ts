@@ -183,6 +183,9 @@ async function waitOnline(
  * status and reason (an agent whose connect event is not written yet has a row from the heartbeat
  * flush, offline without a reason), connect events written and event batches still queued.
  */
+/** How long the scrape at the end of the online check waits for each worker. */
+const CHECK_END_SCRAPE_TIMEOUT_MS = 10_000;
+
 async function readCheckEnd(
   sql: postgres.Sql,
   workerMetricsUrls: readonly string[],
@@ -191,11 +194,14 @@ async function readCheckEnd(
     sql<{ status: string; reason: string | null; agents: number }[]>`
       select status, status_reason as reason, count(*)::int as agents from agents
       group by 1, 2 order by 3 desc, 1, 2`,
-    scrapeWorkers(workerMetricsUrls),
+    // read once, so a worker slow to answer on a saturated box is waited for rather than left out
+    scrapeWorkers(workerMetricsUrls, CHECK_END_SCRAPE_TIMEOUT_MS),
   ]);
   const answered = scrapes.filter((s) => s !== null);
   return {
     byStatus: rows.map((r) => ({ status: r.status, reason: r.reason, agents: r.agents })),
+    workers: workerMetricsUrls.length,
+    workersAnswered: answered.length,
     connectionOpenedWritten:
       answered.length === 0 ? null : answered.reduce((n, s) => n + s.connectionOpened, 0),
     // every worker samples the same shared queue
