@@ -36,12 +36,9 @@ const database = createDb(config.databaseUrl, {
 
 exitOnCrash(logger);
 
-/**
- * How long start-up waits for Redis before the API listens: its first requests then find a connected
- * client. Without Redis it still starts and answers from Postgres alone (`presence_available: false`).
- */
-const REDIS_START_WAIT_MS = 5000;
-if (!(await waitForRedis(redis, REDIS_START_WAIT_MS))) {
+// Redis first, so the first requests find a connected client; without Redis the API still starts and
+// answers from Postgres alone (`presence_available: false`)
+if (!(await waitForRedis(redis))) {
   logger.warn('Redis not reachable at start; answering from Postgres alone until it is');
 }
 

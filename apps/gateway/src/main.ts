@@ -36,12 +36,10 @@ const queueRedis = createQueueRedis({
 
 exitOnCrash(logger);
 
-/** How long start-up waits for Redis; the gateway also starts without it (presence is buffered). */
-const REDIS_START_WAIT_MS = 5000;
-
 let gateway: ReturnType<typeof createGateway>;
 try {
-  await waitForRedis(redis, REDIS_START_WAIT_MS);
+  // Redis first; the gateway also starts without it (presence is buffered)
+  await waitForRedis(redis);
   gateway = createGateway(config, { redis, queueRedis, logger, metricsRegistry });
   await gateway.listen();
 } catch (err) {

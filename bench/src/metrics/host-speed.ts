@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { percentileOfSorted } from './stats.js';
 
 /**
  * How fast this host ran a fixed CPU workload when a run started: a yardstick that makes reports
@@ -8,7 +9,7 @@ import { createHash } from 'node:crypto';
 export interface HostSpeed {
   /** Rounds timed. */
   rounds: number;
-  /** Median time of one round (ms): the host's speed as the run found it. */
+  /** Median (nearest-rank p50) time of one round (ms): the host's speed as the run found it. */
   roundMedianMs: number;
   /** Fastest round (ms): the speed with the least interference from other work. */
   roundMinMs: number;
@@ -59,7 +60,5 @@ export function measureHostSpeed(rounds = 15, now: () => number = () => performa
     times.push(now() - t0);
   }
   times.sort((a, b) => a - b);
-  const mid = Math.floor(rounds / 2);
-  const median = rounds % 2 === 1 ? times[mid]! : (times[mid - 1]! + times[mid]!) / 2;
-  return { rounds, roundMedianMs: median, roundMinMs: times[0]! };
+  return { rounds, roundMedianMs: percentileOfSorted(times, 50), roundMinMs: times[0]! };
 }

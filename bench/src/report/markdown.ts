@@ -41,7 +41,7 @@ export function environmentLine(env: Environment): string {
 }
 
 /** The calibration timing as reports print it (lower is a faster host). */
-export function hostSpeedText(speed: HostSpeed): string {
+function hostSpeedText(speed: HostSpeed): string {
   return `calibration round ${fmt(speed.roundMedianMs, 1)} ms (fastest ${fmt(speed.roundMinMs, 1)})`;
 }
 

@@ -172,7 +172,6 @@ function sweeperStarted(s: ScaleReport['settings']): string {
   return `, started ${num(s.sweeperStartSeconds, 1)} s into the heartbeats: ${first}`;
 }
 
-/** The Markdown summary of a `scale` run. */
 /** Says so when only some workers answered the scrape at the end of the check (their sum is partial). */
 export function partialScrape(end: NonNullable<ScaleReport['online']['atEnd']>): string {
   const { workers, workersAnswered } = end;
@@ -180,6 +179,7 @@ export function partialScrape(end: NonNullable<ScaleReport['online']['atEnd']>):
   return ` (counted by ${workersAnswered} of ${workers} workers: the others did not answer their scrape)`;
 }
 
+/** The Markdown summary of a `scale` run. */
 export function formatScaleMarkdown(r: ScaleReport): string {
   const s = r.settings;
   const e = r.environment;

@@ -17,7 +17,7 @@ import { readRssBytes } from '../metrics/proc.js';
 import { startRssPeak } from '../metrics/rss-peak.js';
 import { ratio, summarize } from '../metrics/stats.js';
 import { startTimeline } from '../metrics/timeline.js';
-import { scrapeWorkers } from '../persistence/worker-metrics.js';
+import { scrapeWorkers, totals } from '../persistence/worker-metrics.js';
 import { phaseUsage, SATURATION_THRESHOLD } from '../report/build.js';
 import { scaleCharts } from '../report/charts.js';
 import { collectEnvironment } from '../report/environment.js';
@@ -178,14 +178,14 @@ async function waitOnline(
   }
 }
 
+/** How long the scrape at the end of the online check waits for each worker. */
+const CHECK_END_SCRAPE_TIMEOUT_MS = 10_000;
+
 /**
  * Where the agents stand when the online check ends, so a short count says why: agents by stored
  * status and reason (an agent whose connect event is not written yet has a row from the heartbeat
  * flush, offline without a reason), connect events written and event batches still queued.
  */
-/** How long the scrape at the end of the online check waits for each worker. */
-const CHECK_END_SCRAPE_TIMEOUT_MS = 10_000;
-
 async function readCheckEnd(
   sql: postgres.Sql,
   workerMetricsUrls: readonly string[],
@@ -202,8 +202,7 @@ async function readCheckEnd(
     byStatus: rows.map((r) => ({ status: r.status, reason: r.reason, agents: r.agents })),
     workers: workerMetricsUrls.length,
     workersAnswered: answered.length,
-    connectionOpenedWritten:
-      answered.length === 0 ? null : answered.reduce((n, s) => n + s.connectionOpened, 0),
+    connectionOpenedWritten: answered.length === 0 ? null : totals(scrapes).connectionOpened,
     // every worker samples the same shared queue
     eventJobsWaiting: answered.length === 0 ? null : Math.max(...answered.map((s) => s.eventJobsWaiting)),
   };

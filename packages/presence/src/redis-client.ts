@@ -47,13 +47,16 @@ export function createPresenceRedis(options: PresenceRedisOptions): Redis {
   return redis;
 }
 
+/** How long a process waits for Redis at start before it goes on without it (see {@link waitForRedis}). */
+export const REDIS_START_WAIT_MS = 5000;
+
 /**
  * Resolves once `redis` is ready (true) or after `timeoutMs` (false), whichever comes first; the
  * client keeps connecting in the background either way. Processes call it before they report
  * ready, so their first requests do not meet a client that is still connecting (commands fail fast
  * while it is), yet they still start when Redis is down.
  */
-export function waitForRedis(redis: Redis, timeoutMs: number): Promise<boolean> {
+export function waitForRedis(redis: Redis, timeoutMs = REDIS_START_WAIT_MS): Promise<boolean> {
   if (redis.status === 'ready') return Promise.resolve(true);
   return new Promise((resolve) => {
     const timer = setTimeout(() => {
